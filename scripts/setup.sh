@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs (idempotently) every Debian 12 package that building, the demo and the tests need,
+# then configures and builds the project into build/. Safe to run again: it only installs what
+# is missing and only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libboost-dev libboost-program-options-dev nlohmann-json3-dev libssl-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  golang-github-containerd-containerd-dev
+  catch2
+  # run
+  stress-ng ca-certificates
+  # test: real runtimes, a busybox-only target image, the stand-in API server
+  containerd runc docker.io busybox-static python3 openssl util-linux iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The Debian docker.io package starts its own dockerd and containerd through systemd where
+# systemd runs; the tests never use those: they start private instances of their own.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
