@@ -157,7 +157,7 @@ struct OpenNs {
     int err = errno;
     const char* cmd = argv[0];
     if (err == ENOENT) {
-        if (!args.local && mnt_fd >= 0)
+        if (!args.local && !mnt_path.empty()) // the mount namespace was joined: we looked in the target
             die(kExitNotFound,
                 "%s: command not found in the target's filesystem (mount namespace %s); "
                 "use --local to run the caller's copy",
