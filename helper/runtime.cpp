@@ -1,0 +1,117 @@
+// runtime.cpp — default sockets, the shared error helpers and make_runtime's fallback chain.
+#include "runtime.hpp"
+
+#include "log.hpp"
+
+#include <sys/stat.h>
+
+#include <utility>
+
+namespace stress {
+
+namespace runtime_detail {
+
+std::string socket_file(const std::string& socket) {
+    constexpr std::string_view scheme = "unix://";
+    if (socket.compare(0, scheme.size(), scheme) == 0) return socket.substr(scheme.size());
+    return socket;
+}
+
+void fail(RuntimeFailure failure, const std::string& backend, const std::string& where, const std::string& why) {
+    throw RuntimeError(failure, backend + ": " + where + ": " + why);
+}
+
+void check_container_id(const std::string& backend, const std::string& where, const std::string& id) {
+    const auto bad = [&](const std::string& why) {
+        fail(RuntimeFailure::NotFound, backend, where, "invalid container id \"" + id + "\": " + why);
+    };
+    if (id.empty()) bad("empty");
+    if (id.size() > 128) bad("longer than 128 characters");
+    if (id == "." || id == "..") bad("a path component");
+    for (const char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                        c == '.' || c == '-';
+        if (!ok) bad("only [A-Za-z0-9_.-] expected");
+    }
+}
+
+void check_socket(const std::string& backend, const std::string& socket_path) {
+    struct stat st {};
+    if (::stat(socket_path.c_str(), &st) != 0)
+        fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, "stat " + socket_path + ": " + errno_text(errno));
+    if (!S_ISSOCK(st.st_mode))
+        fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, socket_path + " is not a unix socket");
+}
+
+} // namespace runtime_detail
+
+std::string default_socket(const std::string& runtime) {
+    if (runtime == "containerd") return "/run/containerd/containerd.sock";
+    if (runtime == "crio") return "/run/crio/crio.sock";
+    if (runtime == "docker") return "/run/docker.sock";
+    throw Error(ErrorCode::HelperError,
+                "CONTAINER_RUNTIME=" + runtime + ": unknown runtime, expected containerd, crio or docker");
+}
+
+namespace {
+
+// Native backends in order, then the cgroup scan. A native answer of NotFound/NotRunning is final;
+// an Unavailable one passes the question on, and the failures are kept for the warning or the error.
+class FallbackBackend final : public RuntimeBackend {
+public:
+    FallbackBackend(std::string name, std::vector<std::unique_ptr<RuntimeBackend>> natives,
+                    std::unique_ptr<RuntimeBackend> scan)
+        : name_(std::move(name)), natives_(std::move(natives)), scan_(std::move(scan)) {}
+
+    std::string name() const override { return name_; }
+
+    pid_t container_pid(const std::string& container_id) override {
+        std::string native_failures;
+        for (auto& backend : natives_) {
+            try {
+                return backend->container_pid(container_id);
+            } catch (const RuntimeError& e) {
+                if (e.failure() != RuntimeFailure::Unavailable) throw;
+                if (!native_failures.empty()) native_failures += "; ";
+                native_failures += e.what();
+            }
+        }
+        try {
+            const pid_t pid = scan_->container_pid(container_id);
+            log::warn("[Warning]: the " + name_ + " runtime could not be asked, found the container by its cgroup",
+                      {{"containerID", container_id}, {"pid", std::to_string(pid)}, {"error", native_failures}});
+            return pid;
+        } catch (const RuntimeError& e) {
+            throw RuntimeError(RuntimeFailure::Unavailable, native_failures + "; fallback " + e.what());
+        }
+    }
+
+private:
+    std::string name_;
+    std::vector<std::unique_ptr<RuntimeBackend>> natives_;
+    std::unique_ptr<RuntimeBackend> scan_;
+};
+
+} // namespace
+
+std::unique_ptr<RuntimeBackend> make_runtime(const RuntimeOptions& options) {
+    const std::string socket = options.socket_path.empty() ? default_socket(options.runtime) : options.socket_path;
+    std::vector<std::unique_ptr<RuntimeBackend>> natives;
+    if (options.runtime == "containerd") {
+        natives.push_back(make_containerd_backend(socket, options.containerd_namespace));
+    } else if (options.runtime == "docker") {
+        natives.push_back(make_docker_backend(socket));
+    } else if (options.runtime == "crio") {
+        // Litmus asks CRI-O through crictl; do the same when crictl is there, with the HTTP
+        // endpoint on crio.sock as the native fallback.
+        const std::string crictl = options.crictl_path.empty() ? find_crictl() : options.crictl_path;
+        if (!crictl.empty()) natives.push_back(make_crictl_backend(crictl, socket));
+        natives.push_back(make_crio_backend(socket));
+    } else {
+        default_socket(options.runtime); // throws the config error
+    }
+    return std::make_unique<FallbackBackend>(options.runtime, std::move(natives),
+                                             make_cgroup_scan_backend(options.proc_root));
+}
+
+} // namespace stress

@@ -1,0 +1,91 @@
+#include "unix_http.hpp"
+
+#include "error.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+
+namespace stress {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using local = asio::local::stream_protocol;
+
+// A docker inspect is a few KiB; this only bounds a misbehaving server.
+constexpr std::uint64_t body_limit = 64 * 1024 * 1024;
+
+// Runs the loop until the one pending operation completes or the timeout passes; on timeout the
+// socket is closed (which completes the operation with operation_aborted) and false is returned.
+// Timeouts are done this way rather than with beast::basic_stream because the synchronous Beast
+// calls have none, and one io_context.run_for per step keeps the code sequential.
+bool run_step(asio::io_context& io, local::socket& socket, const std::optional<beast::error_code>& done,
+              std::chrono::milliseconds timeout) {
+    io.restart();
+    io.run_for(timeout);
+    if (done) return true;
+    beast::error_code ignored;
+    socket.close(ignored);
+    io.restart();
+    io.run();
+    return false;
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& why) {
+    throw Error(ErrorCode::ContainerRuntimeError, what + ": " + why);
+}
+
+} // namespace
+
+UnixHttpResponse unix_http_get(const std::string& socket_path, const std::string& target,
+                               const UnixHttpTimeouts& timeouts) {
+    asio::io_context io;
+    local::socket socket(io);
+
+    std::optional<beast::error_code> connected;
+    socket.async_connect(local::endpoint(socket_path), [&](beast::error_code ec) { connected = ec; });
+    if (!run_step(io, socket, connected, timeouts.connect))
+        fail("connect " + socket_path, "timed out after " + std::to_string(timeouts.connect.count()) + " ms");
+    if (*connected) fail("connect " + socket_path, connected->message());
+
+    // One deadline for request and response: a server that trickles bytes must not extend it.
+    const auto deadline = std::chrono::steady_clock::now() + timeouts.response;
+    const auto remaining = [&] {
+        return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          deadline - std::chrono::steady_clock::now()));
+    };
+    const std::string what = "GET " + target + " on " + socket_path;
+    const std::string timed_out = "timed out after " + std::to_string(timeouts.response.count()) + " ms";
+
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    // HTTP/1.1 requires a Host; the daemons ignore its value.
+    request.set(http::field::host, "localhost");
+    request.set(http::field::user_agent, "litmus-stress-helper");
+    request.set(http::field::connection, "close");
+
+    std::optional<beast::error_code> written;
+    http::async_write(socket, request, [&](beast::error_code ec, std::size_t) { written = ec; });
+    if (!run_step(io, socket, written, remaining())) fail(what, timed_out);
+    if (*written) fail(what, "write: " + written->message());
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    std::optional<beast::error_code> read;
+    http::async_read(socket, buffer, parser, [&](beast::error_code ec, std::size_t) { read = ec; });
+    if (!run_step(io, socket, read, remaining())) fail(what, timed_out);
+    if (*read) fail(what, "read response: " + read->message());
+
+    beast::error_code ignored;
+    socket.shutdown(local::socket::shutdown_both, ignored);
+    auto response = parser.release();
+    return UnixHttpResponse{response.result_int(), std::move(response.body())};
+}
+
+} // namespace stress
