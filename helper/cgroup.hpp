@@ -4,6 +4,17 @@
 // host path of a container's cgroup (also when this process runs in its own cgroup namespace, where
 // paths read from /proc/PID/cgroup start with "/.."), writing cgroup.procs, reading usage counters.
 // Never reads /proc/1 (not readable on every host). Parsers take text so tests feed literals.
+//
+// How a path is resolved. Both the target's /proc/PID/cgroup path and the "root" field of a cgroup
+// mount in our mountinfo are printed relative to OUR cgroup namespace root N: "/../../x/y" means
+// "2 levels up from N, then x/y". A host cgroup mount (the host's /sys bind-mounted into a pod with a
+// private cgroupns) shows root "/.." * k, k being how deep N lies below the mount's root. For a target
+// path "/.." * c + "/rest":
+//   c == k  the target is <mount point>/rest;
+//   c <  k  the target shares c ancestors with N whose names we cannot see: it is
+//           <mount point>/<k-c unknown names>/rest; we look for the one directory at depth k-c under
+//           the mount point that has rest below it (none or several → Error);
+//   c >  k  the target lies outside what this mount shows (e.g. a container's own cgroup mount).
 #pragma once
 
 #include "error.hpp"
@@ -12,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,36 +37,51 @@ struct ProcCgroupLine {
     std::vector<std::string> controllers; // empty for the v2 line "0::/path"; "name=systemd" kept as is
     std::string path;                     // as printed: relative to the reader's cgroup namespace root
 };
+// Lines that do not have the "N:list:path" form are an Error(HelperError) naming the line.
+// The path may itself contain ':' (containerd's "slice:cri-containerd:<id>" form).
 std::vector<ProcCgroupLine> parse_proc_cgroup(std::string_view text);
 
 // One cgroup or cgroup2 mount from /proc/self/mountinfo.
 struct CgroupMount {
-    std::string mount_point;              // e.g. /sys/fs/cgroup/memory
+    std::string mount_point;              // e.g. /sys/fs/cgroup/memory (octal escapes like \040 decoded)
     std::string root;                     // field 4: the mount's root, relative to the reader's cgroupns ("/", "/../..")
     bool v2 = false;                      // fstype cgroup2
     std::vector<std::string> controllers; // v1: from super options ("cpu","cpuacct","name=systemd"…); v2: empty
 };
+// Mounts hidden by a later mount on the same or a covering path (a pod that bind-mounts the host's
+// /sys over the runtime's own /sys keeps both in mountinfo) are left out: only what a path lookup
+// reaches is returned, in mountinfo order.
 std::vector<CgroupMount> parse_mountinfo_cgroups(std::string_view mountinfo);
 
+// V1: v1 controllers mounted, no cgroup2. Hybrid: v1 controllers and a cgroup2 mount. V2: cgroup2 and
+// no v1 controller (a lone "name=systemd" v1 mount, as some hosts keep for old containers, is still V2).
+// Throws Error(HelperError) when there is no cgroup mount at all.
 enum class CgroupLayout { V1, Hybrid, V2 };
 CgroupLayout detect_layout(const std::vector<CgroupMount>& mounts);
-const char* layout_name(CgroupLayout layout) noexcept;
+const char* layout_name(CgroupLayout layout) noexcept; // "v1", "hybrid", "v2"
 
 // The host directories of one container's cgroups: one per v1 hierarchy, plus the v2 directory when
 // the container has a v2 line and a cgroup2 mount exists (on hybrid hosts both are filled).
 struct TargetCgroups {
     CgroupLayout layout = CgroupLayout::V2;
-    std::vector<std::string> v1_dirs;     // e.g. /sys/fs/cgroup/memory/k8s.io/<id>
+    std::vector<std::string> v1_dirs;     // e.g. /sys/fs/cgroup/memory/k8s.io/<id>, one per mounted hierarchy
+    std::map<std::string, std::string> v1_controller_dirs; // "cpuacct" → its dir (every controller and name=…)
     std::string v2_dir;                   // e.g. /sys/fs/cgroup/unified/k8s.io/<id>, or "" when none
+    std::vector<std::string> unmounted;   // controller lists of the target's v1 hierarchies not mounted here
+    std::vector<std::string> warnings;    // non-fatal problems (hybrid: why the v2 dir could not be resolved)
 };
 
 // Pure resolution from text (testable): the target's /proc/PID/cgroup and this process's mountinfo.
-// `dir_exists` is consulted to resolve paths that climb above this process's cgroupns root; tests pass a fake.
+// `dir_exists(path)` confirms a resolved directory; `list_subdirs(path)` returns the NAMES of the
+// subdirectories of path, used to find unknown ancestors (see the top of this file). Tests pass fakes.
+// Throws Error(HelperError) when a v1 hierarchy (or, on a V2 host, the v2 path) cannot be resolved, or
+// when nothing resolves at all; the message names the path, the mount and why.
 TargetCgroups resolve_cgroups(std::string_view target_proc_cgroup, std::string_view self_mountinfo,
                               const std::function<bool(const std::string&)>& dir_exists,
                               const std::function<std::vector<std::string>(const std::string&)>& list_subdirs);
 
 // Reads /proc/PID/cgroup and /proc/self/mountinfo and resolves. Throws Error naming the pid/path.
+// `warnings` are left to the caller to log, with the target's name.
 TargetCgroups target_cgroups(pid_t pid);
 
 // Writes `pid` into cgroup.procs of every v1 dir and (hybrid) v2 dir (a v2 write on a hybrid host is
@@ -63,6 +90,15 @@ TargetCgroups target_cgroups(pid_t pid);
 void attach_to_cgroups(const TargetCgroups& cgroups, pid_t pid);
 
 // What the stress did, read before and after. Any counter the hierarchy lacks stays nullopt.
+// A v1 controller's file is preferred; the v2 file is the fallback (hybrid hosts may have either).
+//
+// Measured on the hybrid dev machine (kernel 6.18, mq-deadline on virtio vda): the v1
+// blkio.throttle.io_service_bytes(_recursive) files count, per cgroup, direct IO, reads and the
+// writeback a task forces itself (fsync, O_SYNC — stress-ng --hdd is counted), also through a
+// bind-mounted volume of a block-backed filesystem; buffered writes flushed later by the kernel's
+// writeback threads are not counted (v1 has no writeback attribution), and tmpfs volumes do no block IO.
+// There the unified hierarchy has no controllers: cpu.stat (usage_usec) exists in every v2 cgroup,
+// memory.* and io.stat do not.
 struct CgroupCounters {
     std::optional<uint64_t> cpu_usage_ns;      // v1 cpuacct.usage, v2 cpu.stat usage_usec*1000
     std::optional<uint64_t> memory_bytes;      // v1 memory.usage_in_bytes, v2 memory.current
@@ -72,9 +108,11 @@ struct CgroupCounters {
 };
 CgroupCounters read_counters(const TargetCgroups& cgroups);
 
-// Parsers for counter files (text in, numbers out).
+// Parsers for counter files (text in, numbers out). nullopt when the text is malformed or lacks the key;
+// a file with no device lines yet (no IO so far) is 0.
 std::optional<uint64_t> parse_blkio_service_bytes(std::string_view text, std::string_view op); // op "Read"/"Write", sums devices
 std::optional<uint64_t> parse_keyed_stat(std::string_view text, std::string_view key);          // "usage_usec 123" form
 std::optional<uint64_t> parse_io_stat(std::string_view text, std::string_view key);             // v2 io.stat "rbytes="/"wbytes=", sums devices
+std::optional<uint64_t> parse_single_value(std::string_view text);                               // "123\n" (cpuacct.usage, memory.current)
 
 } // namespace stress

@@ -521,6 +521,7 @@ class _Daemon:
         self.proc: subprocess.Popen | None = None
         self.log_path: str | None = None
         self.targets: dict[str, Target] = {}
+        self._cgroup_dirs_created: list[str] = []
         self._stopped = False
 
     def __enter__(self):
@@ -692,6 +693,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
                         volume_host_dir=host_dir, volume_path=volume_path if volume_path else None)
         with _CgroupLock():
             target.cgroup_dirs_created = _missing_cgroup_dirs(cgroup)
+            # Shared parents (kubepods/…) are created by the first target and stay busy while other
+            # targets live: stop() removes whatever is left of all of them at the end.
+            self._cgroup_dirs_created += target.cgroup_dirs_created
             self.targets[cid] = target
             self.ctr(*argv)
         pid = self._task_pid(cid)
@@ -753,6 +757,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             self._final_cleanup(ids, words)
             for t in list(self.targets.values()):
                 _remove_cgroup_dirs(t.cgroup_dirs_created)
+            _remove_cgroup_dirs(self._cgroup_dirs_created)
             self.targets.clear()
 
 
