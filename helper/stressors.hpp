@@ -1,4 +1,11 @@
 // stressors.hpp — Config → the stress-ng argv (CONTRACT §3). A pure function; never a shell string.
+//
+//   stress-ng --timeout <D>s --metrics-brief <stressor options>
+//
+// --metrics-brief comes right after the timeout pair: the helper parses its summary to report what
+// the stress did. Values the Config leaves unset take stress_defaults (config.hpp), the defaults of
+// Litmus's experiments. Litmus bugs not copied: its io-stress CPU option was the literal "--cpu %v",
+// and it took an empty filesystem value for a set one.
 #pragma once
 
 #include "config.hpp"
