@@ -33,25 +33,46 @@ std::string now_rfc3339() {
     return buf;
 }
 
-// Go's strconv.Quote for the characters we can meet: printable ASCII as is, the usual escapes,
-// other control bytes as \xNN; bytes >= 0x80 are passed through (UTF-8 text stays readable).
+// Length of the valid UTF-8 sequence starting at s[i] (2..4), or 0 when it is not one.
+size_t utf8_sequence(const std::string& s, size_t i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    if (len == 0 || i + len > s.size()) return 0;
+    for (size_t k = 1; k < len; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+        return 0; // overlong, surrogate or beyond U+10FFFF
+    return len;
+}
+
+// Go's strconv.Quote: printable ASCII as is, the C escapes, other control bytes and invalid UTF-8
+// as \xNN; valid UTF-8 text stays readable.
 std::string go_quote(const std::string& s) {
     std::string out = "\"";
-    for (unsigned char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                char esc[5];
-                std::snprintf(esc, sizeof esc, "\\x%02x", c);
-                out += esc;
-            } else {
-                out += static_cast<char>(c);
-            }
+        case '"': out += "\\\""; continue;
+        case '\\': out += "\\\\"; continue;
+        case '\a': out += "\\a"; continue;
+        case '\b': out += "\\b"; continue;
+        case '\f': out += "\\f"; continue;
+        case '\n': out += "\\n"; continue;
+        case '\r': out += "\\r"; continue;
+        case '\t': out += "\\t"; continue;
+        case '\v': out += "\\v"; continue;
+        default: break;
+        }
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else if (size_t len = c >= 0x80 ? utf8_sequence(s, i) : 0; len > 0) {
+            out.append(s, i, len);
+            i += len - 1;
+        } else {
+            char esc[5];
+            std::snprintf(esc, sizeof esc, "\\x%02x", c);
+            out += esc;
         }
     }
     out += '"';
@@ -71,7 +92,8 @@ std::string quote_if_needed(const std::string& value) {
 }
 
 std::string format_line(Level level, const std::string& msg, const Fields& fields, const std::string& time) {
-    std::string line = "time=" + quote_if_needed(time) + " level=" + level_name(level) + " msg=" + quote_if_needed(msg);
+    std::string line = "time=" + quote_if_needed(time) + " level=" + level_name(level);
+    if (!msg.empty()) line += " msg=" + quote_if_needed(msg); // logrus leaves an empty msg out
     for (const auto& [key, value] : fields) line += " " + key + "=" + quote_if_needed(value);
     return line;
 }

@@ -1,0 +1,400 @@
+#include "kube.hpp"
+
+#include "fd.hpp"
+#include "log.hpp"
+
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+namespace stress::kube {
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// A pod or a ChaosResult is a few KiB; this only bounds a misbehaving server.
+constexpr std::uint64_t body_limit = 64 * 1024 * 1024;
+
+std::string seconds_text(milliseconds ms) {
+    char buf[32];
+    if (ms.count() < 1000)
+        std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ms.count()));
+    else if (ms.count() % 1000 == 0)
+        std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(ms.count() / 1000));
+    else
+        std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
+    return buf;
+}
+
+std::string trim(std::string text) {
+    const char* space = " \t\r\n";
+    text.erase(0, text.find_first_not_of(space));
+    const auto last = text.find_last_not_of(space);
+    text.erase(last == std::string::npos ? 0 : last + 1);
+    return text;
+}
+
+// The whole file, or Error(HelperError, "open <path>: <errno text>").
+std::string read_file(const std::string& path, const std::string& what) {
+    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (!fd) throw_sys(ErrorCode::HelperError, "open " + what + " " + path);
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_sys(ErrorCode::HelperError, "read " + what + " " + path);
+        }
+        if (n == 0) break;
+        text.append(buf, static_cast<size_t>(n));
+    }
+    return text;
+}
+
+bool is_ip_literal(const std::string& host) {
+    boost::system::error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+// Printable start of a body that is not a Status, for the error message.
+std::string body_excerpt(const std::string& body) {
+    std::string out;
+    for (char c : body.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+    if (body.size() > 200) out += "...";
+    return trim(out);
+}
+
+// Runs the loop until the one pending operation completes (`done` set) or `timeout` passes; on
+// timeout the socket is closed, which completes the operation with operation_aborted, and false
+// is returned. One io_context.run_for per step keeps the exchange sequential, and unlike the
+// synchronous Beast calls it has a deadline.
+bool run_step(asio::io_context& io, tcp::socket& socket, const std::optional<beast::error_code>& done,
+              milliseconds timeout) {
+    io.restart();
+    io.run_for(timeout);
+    if (done) return true;
+    beast::error_code ignored;
+    socket.close(ignored);
+    io.restart();
+    io.run();
+    return false;
+}
+
+} // namespace
+
+RetryPolicy retry_policy(int timeout_s, int delay_s) {
+    RetryPolicy policy;
+    policy.delay = milliseconds(1000LL * delay_s);
+    policy.budget = milliseconds(1000LL * timeout_s);
+    return policy;
+}
+
+std::string host_port(const std::string& host, const std::string& port) {
+    // An IPv6 literal needs brackets in a URL and a Host header (net.JoinHostPort does the same).
+    if (host.find(':') != std::string::npos) return "[" + host + "]:" + port;
+    return host + ":" + port;
+}
+
+std::string path_segment(const std::string& text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        }
+    }
+    return out;
+}
+
+ClientConfig in_cluster_config(const EnvLookup& env, const std::string& sa_dir) {
+    const auto value = [&](const char* name) { return env(name).value_or(""); };
+    std::string host = value("KUBERNETES_SERVICE_HOST");
+    const std::string port = value("KUBERNETES_SERVICE_PORT");
+    if (host.empty() || port.empty()) {
+        throw ConfigError(std::string(host.empty() ? "KUBERNETES_SERVICE_HOST" : "KUBERNETES_SERVICE_PORT") +
+                          " is not set: not running in a Kubernetes pod? (the kubelet sets KUBERNETES_SERVICE_HOST "
+                          "and KUBERNETES_SERVICE_PORT in every container)");
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535)
+        throw ConfigError("KUBERNETES_SERVICE_PORT=\"" + port + "\": expected a port number from 1 to 65535");
+
+    ClientConfig config;
+    config.host = host;
+    config.port = port;
+    config.token_file = sa_dir + "/token";
+    config.ca_file = sa_dir + "/ca.crt";
+    for (const auto& file : {config.token_file, config.ca_file}) {
+        if (::access(file.c_str(), R_OK) != 0) {
+            throw ConfigError("open " + file + ": " + errno_text(errno) +
+                              " (the pod's service-account token and CA are not mounted there: "
+                              "automountServiceAccountToken: false?)");
+        }
+    }
+    return config;
+}
+
+ApiStatus parse_status(const std::string& body) {
+    const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!json.is_object() || !json.contains("kind") || json["kind"] != "Status") return {};
+    ApiStatus status;
+    if (json.contains("reason") && json["reason"].is_string()) status.reason = json["reason"];
+    if (json.contains("message") && json["message"].is_string()) status.message = json["message"];
+    return status;
+}
+
+ApiError::ApiError(ErrorCode code, std::string method, std::string path, unsigned http_status, ApiStatus status,
+                   const std::string& message, bool certificate_rejected)
+    : Error(code, message), method_(std::move(method)), path_(std::move(path)), http_status_(http_status),
+      status_(std::move(status)), certificate_rejected_(certificate_rejected) {}
+
+ApiError::ApiError(ErrorCode code, const ApiError& other, std::string target)
+    : Error(code, other.what(), target.empty() ? other.target() : std::move(target)), method_(other.method_),
+      path_(other.path_), http_status_(other.http_status_), status_(other.status_),
+      certificate_rejected_(other.certificate_rejected_) {}
+
+Client::Client(ClientConfig config) : config_(std::move(config)) {}
+
+Response Client::send(const std::string& method, const std::string& path, const std::string& body,
+                      const std::string& content_type) {
+    const std::string authority = host_port(config_.host, config_.port);
+    const std::string what = method + " " + path + " (" + authority + ")";
+    const auto no_answer = [&](const std::string& why) {
+        return ApiError(ErrorCode::HelperError, method, path, 0, {}, what + ": " + why);
+    };
+
+    const http::verb verb = http::string_to_verb(method);
+    if (verb == http::verb::unknown) throw Error(ErrorCode::HelperError, what + ": unknown HTTP method");
+
+    // Bound tokens are rotated by the kubelet (about hourly): read the file for every request.
+    const std::string token =
+        config_.token_file.empty() ? std::string() : trim(read_file(config_.token_file, "service-account token"));
+
+    ssl::context tls(ssl::context::tls_client);
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    // Read first, so that a missing file is reported with its errno text rather than an OpenSSL code.
+    if (trim(read_file(config_.ca_file, "CA certificate")).empty())
+        throw Error(ErrorCode::HelperError, "CA certificate " + config_.ca_file + " is empty");
+    beast::error_code ec;
+    tls.load_verify_file(config_.ca_file, ec);
+    if (ec) throw Error(ErrorCode::HelperError, "load CA certificate " + config_.ca_file + ": " + ec.message());
+    tls.set_verify_mode(ssl::verify_peer);
+
+    asio::io_context io;
+    ssl::stream<tcp::socket> stream(io, tls);
+    tcp::socket& socket = stream.next_layer();
+
+    // The certificate must name the host we dialled: an IP SAN for an IP (the in-cluster case,
+    // KUBERNETES_SERVICE_HOST is the service IP), a DNS SAN otherwise. OpenSSL checks it during
+    // the handshake and fails it with X509_V_ERR_{IP_ADDRESS,HOSTNAME}_MISMATCH.
+    SSL* ssl_handle = stream.native_handle();
+    if (is_ip_literal(config_.host)) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), config_.host.c_str()) != 1)
+            throw no_answer("cannot set the IP address to verify: " + config_.host);
+    } else {
+        if (SSL_set1_host(ssl_handle, config_.host.c_str()) != 1 ||
+            SSL_set_tlsext_host_name(ssl_handle, config_.host.c_str()) != 1)
+            throw no_answer("cannot set the host name to verify: " + config_.host);
+    }
+
+    // Connect: the host is an IP in-cluster, so this "resolve" does not touch DNS; a name (from a
+    // kubeconfig) would be resolved synchronously, which getaddrinfo bounds by itself.
+    tcp::resolver resolver(io);
+    const auto endpoints = resolver.resolve(config_.host, config_.port, ec);
+    if (ec) throw no_answer("resolve " + config_.host + ": " + ec.message());
+
+    std::optional<beast::error_code> step;
+    asio::async_connect(socket, endpoints, [&](beast::error_code e, const tcp::endpoint&) { step = e; });
+    const auto connect_deadline = Clock::now() + config_.connect_timeout;
+    const auto left = [](Clock::time_point deadline) {
+        return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    };
+    if (!run_step(io, socket, step, left(connect_deadline)))
+        throw no_answer("connect to " + authority + ": no connection within " + seconds_text(config_.connect_timeout));
+    if (*step) throw no_answer("connect to " + authority + ": " + step->message());
+
+    step.reset();
+    stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { step = e; });
+    if (!run_step(io, socket, step, left(connect_deadline)))
+        throw no_answer("TLS handshake with " + authority + ": no answer within " + seconds_text(config_.connect_timeout));
+    if (*step) {
+        const long verify = SSL_get_verify_result(ssl_handle);
+        if (verify != X509_V_OK) {
+            throw ApiError(ErrorCode::HelperError, method, path, 0, {},
+                           what + ": TLS: the server certificate was rejected: " +
+                               X509_verify_cert_error_string(verify) + " (verified against the CA in " +
+                               config_.ca_file + " for the name " + config_.host + ")",
+                           /*certificate_rejected=*/true);
+        }
+        throw no_answer("TLS handshake with " + authority + ": " + step->message());
+    }
+
+    http::request<http::string_body> request{verb, path, 11};
+    request.set(http::field::host, authority);
+    request.set(http::field::user_agent, "litmus-stress-helper/" STRESS_HELPER_VERSION);
+    request.set(http::field::accept, "application/json");
+    if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+    if (!content_type.empty()) request.set(http::field::content_type, content_type);
+    request.body() = body;
+    request.keep_alive(false);
+    request.prepare_payload();
+
+    // One deadline for request and response: a server that trickles bytes must not extend it.
+    const auto read_deadline = Clock::now() + config_.read_timeout;
+    const auto timed_out = [&] {
+        return no_answer("no complete answer within the read timeout of " + seconds_text(config_.read_timeout));
+    };
+    step.reset();
+    http::async_write(stream, request, [&](beast::error_code e, std::size_t) { step = e; });
+    if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
+    if (*step) throw no_answer("send the request: " + step->message());
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    step.reset();
+    http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { step = e; });
+    if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
+    if (*step) {
+        if (*step == http::error::end_of_stream || *step == asio::error::eof || *step == ssl::error::stream_truncated ||
+            *step == asio::error::connection_reset)
+            throw no_answer("the server closed the connection without a complete answer (" + step->message() + ")");
+        throw no_answer("read the answer: " + step->message());
+    }
+
+    Response response;
+    response.status = parser.get().result_int();
+    response.body = std::move(parser.get().body());
+    log::debug("[Kube]: API call", {{"method", method}, {"path", path}, {"status", std::to_string(response.status)}});
+    return response;
+}
+
+nlohmann::json Client::call(const std::string& method, const std::string& path, const nlohmann::json* body,
+                            const std::string& content_type) {
+    // `replace`: a reason text with invalid UTF-8 (e.g. stress-ng output) must not make the write-back throw.
+    const std::string payload =
+        body ? body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : std::string();
+    const Response response = send(method, path, payload, body ? content_type : std::string());
+    const std::string what = method + " " + path + " (" + host_port(config_.host, config_.port) + ")";
+
+    if (response.status < 200 || response.status >= 300) {
+        ApiStatus status = parse_status(response.body);
+        std::string message = what + ": HTTP " + std::to_string(response.status) + " " +
+                              (status.reason.empty() ? std::string(http::obsolete_reason(http::int_to_status(response.status)))
+                                                     : status.reason);
+        if (!status.message.empty())
+            message += ": " + status.message;
+        else if (!response.body.empty())
+            message += ": " + body_excerpt(response.body);
+        if (response.status == 401) {
+            message += " (the API server rejected the service-account token from " +
+                       (config_.token_file.empty() ? std::string("(none)") : config_.token_file) +
+                       ": expired, revoked, or issued by another cluster)";
+        } else if (response.status == 403) {
+            message += " (the helper's service account is not allowed to do this: check its Role/RoleBinding)";
+        }
+        throw ApiError(ErrorCode::HelperError, method, path, response.status, std::move(status), message);
+    }
+    if (trim(response.body).empty()) return nlohmann::json::object();
+    try {
+        return nlohmann::json::parse(response.body);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw ApiError(ErrorCode::HelperError, method, path, response.status, {},
+                       what + ": the answer is not JSON: " + e.what());
+    }
+}
+
+void Client::with_retry(const std::function<void()>& attempt, bool retry_conflicts) {
+    const auto start = Clock::now();
+    const auto deadline = start + config_.retry.budget;
+    for (int attempts = 1;; ++attempts) {
+        try {
+            attempt();
+            return;
+        } catch (const ApiError& e) {
+            if (!e.transient() && !(retry_conflicts && e.conflict())) throw;
+            const auto stopped = [&] { return config_.retry.stop_retrying && config_.retry.stop_retrying(); };
+            if (stopped()) throw;
+            if (Clock::now() + config_.retry.delay > deadline) {
+                const auto spent = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+                throw ApiError(e.code(), e.method(), e.path(), e.http_status(), {e.api_reason(), e.api_message()},
+                               std::string(e.what()) + " (gave up after " + std::to_string(attempts) + " attempt" +
+                                   (attempts == 1 ? "" : "s") + " in " + seconds_text(spent) + ", retry budget " +
+                                   seconds_text(config_.retry.budget) + ")");
+            }
+            log::warn("[Retry]: Kubernetes API call failed, trying again",
+                      {{"attempt", std::to_string(attempts)}, {"err", e.what()},
+                       {"retryIn", seconds_text(config_.retry.delay)}});
+            for (const auto wake = Clock::now() + config_.retry.delay; Clock::now() < wake;) {
+                if (stopped()) throw;
+                std::this_thread::sleep_for(std::min<Clock::duration>(milliseconds(100), wake - Clock::now()));
+            }
+        }
+    }
+}
+
+nlohmann::json Client::get(const std::string& path) {
+    nlohmann::json result;
+    with_retry([&] { result = call("GET", path); });
+    return result;
+}
+
+std::optional<nlohmann::json> Client::get_if_exists(const std::string& path) {
+    std::optional<nlohmann::json> result;
+    with_retry([&] {
+        try {
+            result = call("GET", path);
+        } catch (const ApiError& e) {
+            if (!e.not_found()) throw;
+            result.reset();
+        }
+    });
+    return result;
+}
+
+nlohmann::json Client::merge_patch(const std::string& path, const nlohmann::json& patch) {
+    nlohmann::json result;
+    with_retry([&] { result = call("PATCH", path, &patch, "application/merge-patch+json"); });
+    return result;
+}
+
+nlohmann::json Client::update(const std::string& path, const std::function<void(nlohmann::json&)>& mutate) {
+    nlohmann::json stored;
+    with_retry(
+        [&] {
+            nlohmann::json object = call("GET", path);
+            mutate(object);
+            stored = call("PUT", path, &object);
+        },
+        /*retry_conflicts=*/true);
+    return stored;
+}
+
+} // namespace stress::kube
