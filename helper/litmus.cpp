@@ -329,6 +329,15 @@ void Litmus::annotate(const std::string& pod, const std::string& state) {
     }
 }
 
+void Litmus::annotate_effect(const std::string& pod, const std::string& summary) {
+    json patch = {{"metadata", {{"annotations", {{"stress-effect/" + pod, summary}}}}}};
+    try {
+        client_.merge_patch(chaosresult_path(ctx_), patch);
+    } catch (const kube::ApiError& e) {
+        throw kube::ApiError(ErrorCode::ChaosResultCrudError, e, result_target(ctx_));
+    }
+}
+
 void Litmus::record_failure(ErrorCode code, const std::string& reason_json) {
     try {
         client_.update(chaosresult_path(ctx_), [&](json& result) { apply_error_output(result, code, reason_json); });

@@ -103,6 +103,9 @@ public:
     std::vector<TargetContainer> resolve_targets(const std::vector<TargetSpec>& specs);
     // ChaosResult annotation pod/<pod> = state ("injected" | "reverted"), retried.
     void annotate(const std::string& pod, const std::string& state);
+    // ChaosResult annotation stress-effect/<pod> = what the stress did (the proof-of-effect summary of
+    // each target container of the pod), so users see it next to pod/<pod> without reading logs.
+    void annotate_effect(const std::string& pod, const std::string& summary);
     // ChaosResult errorOutput write-back (GET, modify, PUT; retried; 409 → again).
     void record_failure(ErrorCode code, const std::string& reason_json);
     // Event <reason><EXPERIMENT_NAME><CHAOS_UID> on the ChaosEngine: created, or count+1.

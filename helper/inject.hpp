@@ -1,0 +1,75 @@
+// inject.hpp — the stress lifecycle: start paused, attach to the target's cgroups, release, wait,
+// revert. One Boost.Asio loop; no sleep is used as synchronisation.
+//
+// Owns: the per-target nsexec process trees from fork to reap, the chaos timeout, SIGTERM/SIGINT
+// during the run, the revert (SIGTERM → grace → SIGKILL → confirm), and the proof-of-effect summary.
+// Does not know about Kubernetes: the caller passes hooks (annotations, events) and decides what an
+// outcome means (e.g. an OOM-killed target counts as success for memory stress).
+#pragma once
+
+#include "cgroup.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace stress {
+
+// The parts of this image the helper runs (DESIGN "It finds its own parts").
+struct Parts {
+    std::string nsexec;
+    std::string libnsenter;
+};
+
+// Explicit paths win (flag or env); else next to this executable; else `nsexec` in PATH and
+// /usr/local/lib/libnsenter.so. Throws Error(HelperError) naming every place looked at.
+Parts find_parts(const std::string& nsexec_override, const std::string& libnsenter_override);
+
+// nsexec -p /proc/P/ns/pid [-m /proc/P/ns/mnt --local --library-path LIB] -- STRESS_ARGV…
+// The mount namespace is entered only for io stress: that is where its files must land.
+std::vector<std::string> nsexec_argv(const Parts& parts, pid_t target_pid, bool enter_mount_namespace,
+                                     const std::vector<std::string>& stress_argv);
+
+struct StressPlan {
+    std::string label;            // "{podName: p, namespace: n, container: c}", "container <id>", "pid <n>"
+    std::string pod;              // for the ChaosResult annotation ("" in standalone mode)
+    std::string container;        // container name ("" in standalone mode)
+    pid_t target_pid = 0;
+    TargetCgroups cgroups;
+    std::vector<std::string> argv; // the nsexec command line
+};
+
+struct TargetOutcome {
+    std::string label;
+    bool started = false;         // released: the stress command was exec'd
+    int exit_status = -1;         // nsexec's exit status (the stress command's), -1 when never run
+    std::string output;           // stress-ng's stdout+stderr (the last 64 KiB)
+    std::string summary;          // proof of effect, one line
+    std::chrono::milliseconds start_latency{0}; // run_stress() entry → released
+};
+
+enum class RunEnd { Completed, TimedOut, Aborted };
+
+struct RunResult {
+    RunEnd end = RunEnd::Completed;
+    std::vector<TargetOutcome> targets;   // same order as the plans
+    bool revert_confirmed = true;         // every process group we started is gone
+    std::chrono::milliseconds all_started{0};  // run_stress() entry → last target released
+    std::chrono::milliseconds revert_took{0};  // revert start → everything gone (0 when no revert)
+};
+
+struct RunOptions {
+    std::chrono::seconds timeout{60};                  // TOTAL_CHAOS_DURATION + 30 s
+    std::chrono::milliseconds revert_grace{3000};      // SIGTERM → SIGKILL (nsexec escalates after 500 ms itself)
+    std::chrono::milliseconds sample_every{250};       // memory usage sampling for the peak
+    std::function<void(const StressPlan&)> on_started; // after a target is released (e.g. annotate "injected")
+};
+
+// Runs every plan concurrently to its end. Throws Error(ChaosInjectError) when a target cannot be
+// started (its cgroup attach failed): everything already started is reverted first.
+RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& options);
+
+} // namespace stress

@@ -1,0 +1,139 @@
+#include "process.hpp"
+
+#include "error.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace stress {
+namespace {
+
+// Between fork and exec only async-signal-safe calls: write the failure and leave.
+[[noreturn]] void child_fail(const char* what) {
+    int err = errno;
+    const char* text = strerror(err); // glibc's strerror is safe enough here: no locale switch
+    const char* parts[] = {"helpers: paused child: ", what, ": ", text, "\n"};
+    for (const char* p : parts) {
+        ssize_t ignored = ::write(STDERR_FILENO, p, strlen(p));
+        (void)ignored;
+    }
+    _exit(125);
+}
+
+int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+} // namespace
+
+PausedChild::PausedChild(const std::vector<std::string>& argv) {
+    if (argv.empty()) throw Error(ErrorCode::HelperError, "PausedChild: empty argv");
+    // Everything the child needs is prepared before fork: no allocation after it.
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+
+    int release_pipe[2];
+    if (::pipe2(release_pipe, O_CLOEXEC) != 0) throw_sys(ErrorCode::ChaosInjectError, "pipe2");
+    UniqueFd release_read{release_pipe[0]};
+    release_ = UniqueFd{release_pipe[1]};
+    int output_pipe[2];
+    if (::pipe2(output_pipe, O_CLOEXEC) != 0) throw_sys(ErrorCode::ChaosInjectError, "pipe2");
+    UniqueFd output_write{output_pipe[1]};
+    output_ = UniqueFd{output_pipe[0]};
+    UniqueFd dev_null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+    if (!dev_null) throw_sys(ErrorCode::ChaosInjectError, "open /dev/null");
+
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw_sys(ErrorCode::ChaosInjectError, "fork");
+    if (pid == 0) {
+        if (::setpgid(0, 0) != 0) child_fail("setpgid");
+        if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) child_fail("prctl(PR_SET_PDEATHSIG)");
+        if (::getppid() != parent) _exit(0); // the helper died before the prctl
+        // Signals the helper handles through asio must be default again in the child.
+        struct sigaction dfl{};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE}) ::sigaction(sig, &dfl, nullptr);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::dup2(dev_null.get(), STDIN_FILENO) < 0 || ::dup2(output_write.get(), STDOUT_FILENO) < 0 ||
+            ::dup2(output_write.get(), STDERR_FILENO) < 0)
+            child_fail("dup2");
+        ::close(release_pipe[1]);
+        char go = 0;
+        ssize_t n;
+        do {
+            n = ::read(release_read.get(), &go, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) _exit(0); // abandoned: the parent closed the pipe without releasing us
+        ::execv(args[0], args.data());
+        child_fail(args[0]);
+    }
+    pid_ = pid;
+    pidfd_ = UniqueFd{open_pidfd(pid)};
+    if (!pidfd_) {
+        int err = errno;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        throw_sys(ErrorCode::ChaosInjectError, "pidfd_open " + std::to_string(pid), err);
+    }
+    ::setpgid(pid, pid); // the child does it too; whichever runs first
+}
+
+PausedChild::~PausedChild() {
+    if (pid_ <= 0 || status_) return;
+    release_.reset();
+    signal_group(SIGKILL);
+    reap();
+}
+
+void PausedChild::release() {
+    char go = 1;
+    ssize_t n;
+    do {
+        n = ::write(release_.get(), &go, 1);
+    } while (n < 0 && errno == EINTR);
+    int err = errno;
+    release_.reset();
+    if (n != 1) throw_sys(ErrorCode::ChaosInjectError, "release paused child " + std::to_string(pid_), err);
+}
+
+void PausedChild::signal_group(int sig) const noexcept {
+    if (pid_ > 0 && !status_) ::kill(-pid_, sig);
+}
+
+bool PausedChild::try_reap() {
+    if (status_) return true;
+    int st = 0;
+    pid_t r;
+    do {
+        r = ::waitpid(pid_, &st, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) status_ = st;
+    return status_.has_value();
+}
+
+void PausedChild::reap() {
+    if (status_) return;
+    int st = 0;
+    pid_t r;
+    do {
+        r = ::waitpid(pid_, &st, 0);
+    } while (r < 0 && errno == EINTR);
+    status_ = r == pid_ ? st : (W_EXITCODE(125, 0));
+}
+
+int PausedChild::exit_status() const {
+    if (!status_) return -1;
+    if (WIFEXITED(*status_)) return WEXITSTATUS(*status_);
+    if (WIFSIGNALED(*status_)) return 128 + WTERMSIG(*status_);
+    return -1;
+}
+
+} // namespace stress

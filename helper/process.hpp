@@ -1,0 +1,72 @@
+// process.hpp — PausedChild: a forked child that waits on a pipe before it execs.
+//
+// Owns: fork, the release pipe, the child's output pipe, its pidfd, and reaping. The parent puts the
+// paused child where it must be (the target's cgroups) and then releases it: no fixed sleep, and
+// nothing of the command runs before the attach is done.
+//
+// Lifetime: the destructor of a child that was started and not yet reaped SIGKILLs its process
+// group and reaps it, so an exception on the way out never leaves a process behind.
+//
+// Threads: fork from the main thread (the one that lives as long as the process). PR_SET_PDEATHSIG
+// fires when the parent *thread* exits, so a child forked from a short-lived thread would be killed
+// early. The child only calls async-signal-safe functions between fork and exec (this process may
+// have gRPC threads).
+#pragma once
+
+#include "fd.hpp"
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace stress {
+
+class PausedChild {
+public:
+    // Forks a child that: becomes its own process group leader, gets SIGTERM when this process dies
+    // (PR_SET_PDEATHSIG), has stdout+stderr on one pipe (read it with output_fd()), stdin on /dev/null,
+    // and waits until release() — then execv(argv[0], argv) (argv[0] must be a path). If this process
+    // closes the pipe without releasing (abandon(), destructor), the child exits 0 without exec'ing.
+    // Throws Error naming the failing call.
+    explicit PausedChild(const std::vector<std::string>& argv);
+    ~PausedChild();
+    PausedChild(PausedChild&& other) noexcept
+        : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)), release_(std::move(other.release_)),
+          output_(std::move(other.output_)), status_(other.status_) {}
+    PausedChild& operator=(PausedChild&&) = delete;
+    PausedChild(const PausedChild&) = delete;
+
+    pid_t pid() const noexcept { return pid_; }
+    int pidfd() const noexcept { return pidfd_.get(); }   // readable when the child has exited
+    int output_fd() const noexcept { return output_.get(); }
+    // Moves the read end of the output pipe out (for an async reader); output_fd() is -1 afterwards.
+    UniqueFd take_output() noexcept { return std::move(output_); }
+
+    // Lets the child exec. Throws Error when the child is gone already.
+    void release();
+    // Closes the release pipe without releasing: the paused child exits without running anything.
+    void abandon() noexcept { release_.reset(); }
+
+    // Sends sig to the child's process group (the child and everything it started that stayed in it).
+    void signal_group(int sig) const noexcept;
+
+    // Reaps the child if it has exited (non-blocking). Returns true once reaped.
+    bool try_reap();
+    // Blocks until the child has exited and is reaped.
+    void reap();
+    bool reaped() const noexcept { return status_.has_value(); }
+    // Exit status as a shell reports it (128+N for a signal). Valid once reaped.
+    int exit_status() const;
+
+private:
+    pid_t pid_ = -1;
+    UniqueFd pidfd_;
+    UniqueFd release_;
+    UniqueFd output_;
+    std::optional<int> status_; // raw wait status
+};
+
+} // namespace stress
