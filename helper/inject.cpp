@@ -167,11 +167,13 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
         r->outcome.start_latency = duration_cast<milliseconds>(Clock::now() - t0);
     }
     result.all_started = duration_cast<milliseconds>(Clock::now() - t0);
-    for (auto& r : runs) {
+    for (auto& r : runs)
         log::info("[Info]: stress-ng started in the target",
-                  {{"target", r->plan->label}, {"pid", std::to_string(r->child->pid())}});
+                  {{"target", r->plan->label}, {"pid", std::to_string(r->child->pid())},
+                   {"startup", std::to_string(r->outcome.start_latency.count()) + "ms"}});
+    log::info("[Info]: Stress started in every target", {{"startup", std::to_string(result.all_started.count()) + "ms"}});
+    for (auto& r : runs)
         if (options.on_started) options.on_started(*r->plan);
-    }
 
     bool reverting = false;
     Clock::time_point revert_started;

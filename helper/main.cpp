@@ -155,7 +155,6 @@ private:
         log::info("[Info]: Injecting " + std::string(stress_type_name(config_.stress_type)) + " into " +
                   std::to_string(plans.size()) + " target(s)");
         RunResult result = run_stress(plans, options);
-        log::info("[Info]: Stress started in every target", {{"startup", std::to_string(result.all_started.count()) + "ms"}});
         if (litmus_)
             litmus_->event("ChaosInject", "Injecting " + config_.experiment_name + " chaos on application pod");
 
@@ -223,15 +222,15 @@ private:
         std::unique_ptr<RuntimeBackend> runtime;
         for (auto& t : targets) {
             if (t.pid == 0) {
-                if (!runtime) {
-                    check_socket(config_.socket_path);
-                    RuntimeOptions ro;
-                    ro.runtime = config_.container_runtime;
-                    ro.socket_path = config_.socket_path;
-                    ro.containerd_namespace = config_.containerd_namespace;
-                    runtime = make_runtime(ro);
-                }
                 try {
+                    if (!runtime) {
+                        check_socket(config_.socket_path);
+                        RuntimeOptions ro;
+                        ro.runtime = config_.container_runtime;
+                        ro.socket_path = config_.socket_path;
+                        ro.containerd_namespace = config_.containerd_namespace;
+                        runtime = make_runtime(ro);
+                    }
                     t.pid = runtime->container_pid(t.container_id);
                 } catch (const Error& e) {
                     throw Error(e.code(), std::string(e.what()) + " (target " + t.label + ")", t.label);

@@ -31,8 +31,8 @@ def main():
         helper = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
         seen = set()
         while helper.poll() is None:
-            for dirpath, _dirs, files in os.walk(target.volume_host_dir):
-                for f in files:
+            for dirpath, dirs, files in os.walk(target.volume_host_dir):
+                for f in dirs + files:
                     p = os.path.join(dirpath, f)
                     if p not in seen:
                         seen.add(p)

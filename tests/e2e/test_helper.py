@@ -152,7 +152,7 @@ class HelperE2E(unittest.TestCase):
         _, err = proc.communicate(timeout=30)
         self.assertTrue(all_running, err)
         self.assertEqual(proc.returncode, 0, err)
-        startup = re.search(r'startup=(\d+)ms', err)
+        startup = re.search(r'every target" startup=(\d+)ms', err)
         self.assertIsNotNone(startup, err)
         self.figures.append(f"3 targets: helper start -> every stress-ng seen running {seen_after * 1000:.0f} ms "
                             f"(helper's own figure: {startup.group(1)} ms after targets resolved)")
