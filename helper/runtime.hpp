@@ -67,8 +67,7 @@ std::string default_socket(const std::string& runtime);
 std::unique_ptr<RuntimeBackend> make_runtime(const RuntimeOptions& options);
 
 // Individual backends (tests use them directly). `socket` is a path, with or without "unix://".
-// The containerd backend opens its gRPC channel on the first lookup and keeps it (and gRPC's
-// threads) only as long as the backend lives: destroy it once the PIDs are known.
+// The containerd backend makes one HTTP/2 connection per lookup (helper/grpc_unix) and starts no threads.
 std::unique_ptr<RuntimeBackend> make_containerd_backend(const std::string& socket, const std::string& ns);
 std::unique_ptr<RuntimeBackend> make_docker_backend(const std::string& socket);
 std::unique_ptr<RuntimeBackend> make_crio_backend(const std::string& socket);

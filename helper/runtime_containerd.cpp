@@ -1,9 +1,12 @@
 // runtime_containerd.cpp — containerd: gRPC containerd.services.tasks.v1.Tasks/Get → process.pid,
 // on the unix socket, in the namespace given by the "containerd-namespace" metadata (kubelet: k8s.io).
+// The messages are protoc's lite classes from Debian's containerd protos (proto/); the call is
+// grpc_unix (HTTP/2 with libnghttp2), one connection per lookup.
 #include "runtime.hpp"
 
-#include <github.com/containerd/containerd/api/services/tasks/v1/tasks.grpc.pb.h>
-#include <grpcpp/grpcpp.h>
+#include "grpc_unix.hpp"
+
+#include <github.com/containerd/containerd/api/services/tasks/v1/tasks.pb.h>
 
 #include <chrono>
 
@@ -17,6 +20,7 @@ namespace tasks = containerd::services::tasks::v1;
 namespace types = containerd::v1::types;
 
 constexpr auto rpc_timeout = std::chrono::seconds(5);
+constexpr const char* tasks_get = "/containerd.services.tasks.v1.Tasks/Get";
 
 const char* status_name(types::Status status) {
     switch (status) {
@@ -40,39 +44,49 @@ public:
         const std::string where = "unix://" + socket_;
         runtime_detail::check_container_id(name(), where, id);
         runtime_detail::check_socket(name(), socket_);
-        // The channel (and with it gRPC's threads) exists only from the first lookup to the
-        // backend's destruction.
-        if (!stub_) stub_ = tasks::Tasks::NewStub(grpc::CreateChannel(where, grpc::InsecureChannelCredentials()));
 
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + rpc_timeout);
-        context.AddMetadata("containerd-namespace", namespace_);
-        tasks::GetRequest request;
-        request.set_container_id(id);
-        tasks::GetResponse response;
-        const grpc::Status status = stub_->Get(&context, request, &response);
+        tasks::GetRequest get;
+        get.set_container_id(id);
+        GrpcUnaryRequest request;
+        request.socket_path = socket_;
+        request.method = tasks_get;
+        request.metadata = {{"containerd-namespace", namespace_}};
+        request.message = get.SerializeAsString();
+        request.timeout = rpc_timeout;
 
-        if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+        GrpcUnaryResponse response;
+        try {
+            response = grpc_unix_call(request);
+        } catch (const GrpcTransportError& e) {
+            fail(RuntimeFailure::Unavailable, name(), where, "Tasks/Get " + id + ": " + e.why());
+        }
+
+        if (response.status == GrpcStatus::NotFound) {
             // containerd says "container \"<id>\" in namespace \"<ns>\": not found" for an unknown
             // container and "task <id> not found" for a known one without a task (created or deleted).
-            if (status.error_message().rfind("task ", 0) == 0 ||
-                status.error_message().find("no running task") != std::string::npos)
+            const std::string& text = response.status_message;
+            if (text.rfind("task ", 0) == 0 || text.find("no running task") != std::string::npos)
                 fail(RuntimeFailure::NotRunning, name(), where,
-                     "container " + id + " in containerd namespace " + namespace_ +
-                         " is not running (no task: " + status.error_message() + ")");
+                     "container " + id + " in containerd namespace " + namespace_ + " is not running (no task: " +
+                         text + ")");
             fail(RuntimeFailure::NotFound, name(), where,
-                 "container " + id + " not found in containerd namespace " + namespace_ + " (" +
-                     status.error_message() + ")");
+                 "container " + id + " not found in containerd namespace " + namespace_ + " (" + text + ")");
         }
-        if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+        if (response.status == GrpcStatus::DeadlineExceeded)
             fail(RuntimeFailure::Unavailable, name(), where,
-                 "Tasks/Get " + id + ": no answer within " + std::to_string(rpc_timeout.count()) + " s");
-        if (!status.ok())
+                 "Tasks/Get " + id + ": no answer within " + std::to_string(rpc_timeout.count()) + " s (" +
+                     response.status_message + ")");
+        if (response.status != GrpcStatus::Ok)
             fail(RuntimeFailure::Unavailable, name(), where,
-                 "Tasks/Get " + id + ": gRPC status " + std::to_string(static_cast<int>(status.error_code())) +
-                     ": " + status.error_message());
+                 "Tasks/Get " + id + ": gRPC status " + std::to_string(response.status_code) + " " +
+                     grpc_status_name(response.status_code) + ": " + response.status_message);
 
-        const auto& process = response.process();
+        tasks::GetResponse answer;
+        if (!answer.ParseFromString(response.message))
+            fail(RuntimeFailure::Unavailable, name(), where,
+                 "Tasks/Get " + id + ": the answer (" + std::to_string(response.message.size()) +
+                     " bytes) is not a containerd GetResponse");
+        const auto& process = answer.process();
         if (process.status() != types::RUNNING || process.pid() == 0)
             fail(RuntimeFailure::NotRunning, name(), where,
                  "container " + id + " in containerd namespace " + namespace_ + " is not running (task status " +
@@ -83,7 +97,6 @@ public:
 private:
     std::string socket_;
     std::string namespace_;
-    std::unique_ptr<tasks::Tasks::Stub> stub_;
 };
 
 } // namespace

@@ -8,9 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   build-essential cmake pkg-config
-  libboost-dev libboost-program-options-dev nlohmann-json3-dev libssl-dev
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  golang-github-containerd-containerd-dev
+  libboost-dev nlohmann-json3-dev libssl-dev libnghttp2-dev
+  libprotobuf-dev protobuf-compiler golang-github-containerd-containerd-dev
   catch2
   # run
   stress-ng ca-certificates

@@ -142,7 +142,7 @@ class ContainerdRuntimeTest(ProbeMixin, unittest.TestCase):
                       cp.stderr)
         self.assertIsNotNone(m, cp.stderr)
         median = float(m.group(1))
-        print(f"\n  containerd cold lookup (new channel each): median {median:.2f} ms, min {m.group(2)}, "
+        print(f"\n  containerd cold lookup (new connection each): median {median:.2f} ms, min {m.group(2)}, "
               f"max {m.group(3)}, first {m.group(4)} ms; threads left after the backends: {m.group(5)}")
         # Whole runtime_probe processes, as the helper pays it at start-up (exec + gRPC init + lookup).
         walls = []
