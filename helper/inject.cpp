@@ -172,8 +172,6 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
                   {{"target", r->plan->label}, {"pid", std::to_string(r->child->pid())},
                    {"startup", std::to_string(r->outcome.start_latency.count()) + "ms"}});
     log::info("[Info]: Stress started in every target", {{"startup", std::to_string(result.all_started.count()) + "ms"}});
-    for (auto& r : runs)
-        if (options.on_started) options.on_started(*r->plan);
 
     bool reverting = false;
     Clock::time_point revert_started;
@@ -206,6 +204,16 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
             }
         });
     };
+
+    try {
+        for (auto& r : runs)
+            if (options.on_started) options.on_started(*r->plan);
+        if (options.on_all_started) options.on_all_started();
+    } catch (const Error& e) {
+        log::error("[Error]: " + std::string(e.what()) + "; reverting the chaos");
+        result.hook_error = e;
+        revert(RunEnd::HookFailed);
+    }
 
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;

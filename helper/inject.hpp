@@ -8,11 +8,13 @@
 #pragma once
 
 #include "cgroup.hpp"
+#include "error.hpp"
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +53,12 @@ struct TargetOutcome {
     std::chrono::milliseconds start_latency{0}; // run_stress() entry → released
 };
 
-enum class RunEnd { Completed, TimedOut, Aborted };
+enum class RunEnd {
+    Completed, // every stress command ended by itself
+    TimedOut,  // reverted: the run outlived options.timeout
+    Aborted,   // reverted: SIGTERM or SIGINT
+    HookFailed // reverted: a hook threw (e.g. the "injected" annotation could not be written); see hook_error
+};
 
 struct RunResult {
     RunEnd end = RunEnd::Completed;
@@ -59,13 +66,17 @@ struct RunResult {
     bool revert_confirmed = true;         // every process group we started is gone
     std::chrono::milliseconds all_started{0};  // run_stress() entry → last target released
     std::chrono::milliseconds revert_took{0};  // revert start → everything gone (0 when no revert)
+    std::optional<Error> hook_error;           // why the run ended HookFailed
 };
 
 struct RunOptions {
     std::chrono::seconds timeout{60};                  // TOTAL_CHAOS_DURATION + 30 s
     std::chrono::milliseconds revert_grace{3000};      // SIGTERM → SIGKILL (nsexec escalates after 500 ms itself)
     std::chrono::milliseconds sample_every{250};       // memory usage sampling for the peak
-    std::function<void(const StressPlan&)> on_started; // after a target is released (e.g. annotate "injected")
+    // Hooks run on this thread once every target is released. A hook that throws Error reverts the run
+    // (RunEnd::HookFailed): nothing is left running because the caller could not record it.
+    std::function<void(const StressPlan&)> on_started; // per target (e.g. annotate "injected")
+    std::function<void()> on_all_started;              // once (e.g. the ChaosInject event)
 };
 
 // Runs every plan concurrently to its end. Throws Error(ChaosInjectError) when a target cannot be

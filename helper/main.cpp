@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -89,6 +90,19 @@ void print_plan(const std::vector<StressPlan>& plans, const StressCommand& comma
     }
 }
 
+// "6912KiB": VmHWM from /proc/self/status, or "unknown".
+std::string peak_rss_text() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmHWM:", 0) != 0) continue;
+        std::string digits;
+        for (char c : line)
+            if (c >= '0' && c <= '9') digits += c;
+        return digits + "KiB";
+    }
+    return "unknown";
+}
+
 class Helper {
 public:
     explicit Helper(Config config) : config_(std::move(config)) {}
@@ -149,20 +163,30 @@ private:
         options.timeout = std::chrono::seconds(config_.duration_s + 30);
         std::set<std::string> annotated;
         options.on_started = [&](const StressPlan& plan) {
-            if (!litmus_ || plan.pod.empty() || !annotated.insert(plan.pod).second) return;
+            if (!litmus_ || plan.pod.empty() || annotated.count(plan.pod)) return;
+            annotated.insert(plan.pod); // before the call: a failed "injected" still gets "reverted"
             litmus_->annotate(plan.pod, "injected");
+        };
+        options.on_all_started = [&] {
+            if (litmus_) litmus_->event("ChaosInject", "Injecting " + config_.experiment_name + " chaos on application pod");
         };
         log::info("[Info]: Injecting " + std::string(stress_type_name(config_.stress_type)) + " into " +
                   std::to_string(plans.size()) + " target(s)");
         RunResult result = run_stress(plans, options);
-        if (litmus_)
-            litmus_->event("ChaosInject", "Injecting " + config_.experiment_name + " chaos on application pod");
-
-        // Revert bookkeeping: every pod we annotated "injected" is "reverted" now, whatever happened.
-        if (litmus_)
-            for (const auto& pod : annotated) litmus_->annotate(pod, "reverted");
         if (result.end != RunEnd::Completed)
             log::info("[Info]: Chaos reverted", {{"took", std::to_string(result.revert_took.count()) + "ms"}});
+
+        // Every pod we annotated "injected" is "reverted" now, whatever happened; one failed write
+        // does not stop the others.
+        std::optional<Error> annotation_failure;
+        for (const auto& pod : annotated) {
+            try {
+                litmus_->annotate(pod, "reverted");
+            } catch (const Error& e) {
+                log::error("[Error]: " + std::string(e.what()));
+                if (!annotation_failure) annotation_failure = e;
+            }
+        }
 
         std::optional<Error> failure;
         std::map<std::string, std::string> effects; // pod → "container: summary | …"
@@ -191,6 +215,7 @@ private:
             for (const auto& [pod, effect] : effects) record_effect(pod, effect);
         if (!result.revert_confirmed)
             throw Error(ErrorCode::ChaosRevertError, "a stress process group survived the revert");
+        if (result.hook_error) throw *result.hook_error;
         if (result.end == RunEnd::Aborted) {
             log::error("[Abort]: Chaos aborted, every target reverted");
             return 1;
@@ -198,6 +223,7 @@ private:
         if (result.end == RunEnd::TimedOut)
             throw Error(ErrorCode::ChaosInjectError, "stress did not finish within TOTAL_CHAOS_DURATION + 30 s; reverted");
         if (failure) throw *failure;
+        if (annotation_failure) throw *annotation_failure;
         log::info("[Completion]: Stress chaos completed in every target");
         return 0;
     }
@@ -315,5 +341,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     log::set_debug(cli.config.debug);
-    return Helper(std::move(cli.config)).run();
+    int status = Helper(std::move(cli.config)).run();
+    // Our own peak (what the benchmark reports): VmHWM of this process image. Not getrusage's
+    // ru_maxrss, which keeps the peak of the process that exec'd us (e.g. a forked python).
+    log::debug("[Info]: Helper resources", {{"peakRSS", peak_rss_text()}});
+    return status;
 }

@@ -4,15 +4,20 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace stress {
 namespace {
+
+// nsexec escalates to SIGKILL itself 500 ms after SIGTERM; this leaves it room to reap.
+constexpr std::chrono::milliseconds kDestructorGrace{2000};
 
 // Between fork and exec only async-signal-safe calls: write the failure and leave.
 [[noreturn]] void child_fail(const char* what) {
@@ -89,6 +94,14 @@ PausedChild::PausedChild(const std::vector<std::string>& argv) {
 PausedChild::~PausedChild() {
     if (pid_ <= 0 || status_) return;
     release_.reset();
+    if (released_) {
+        signal_group(SIGTERM);
+        pollfd exited{pidfd_.get(), POLLIN, 0};
+        int ready;
+        do {
+            ready = ::poll(&exited, 1, static_cast<int>(kDestructorGrace.count()));
+        } while (ready < 0 && errno == EINTR);
+    }
     signal_group(SIGKILL);
     reap();
 }
@@ -101,6 +114,7 @@ void PausedChild::release() {
     } while (n < 0 && errno == EINTR);
     int err = errno;
     release_.reset();
+    released_ = n == 1;
     if (n != 1) throw_sys(ErrorCode::ChaosInjectError, "release paused child " + std::to_string(pid_), err);
 }
 

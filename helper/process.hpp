@@ -4,8 +4,11 @@
 // paused child where it must be (the target's cgroups) and then releases it: no fixed sleep, and
 // nothing of the command runs before the attach is done.
 //
-// Lifetime: the destructor of a child that was started and not yet reaped SIGKILLs its process
-// group and reaps it, so an exception on the way out never leaves a process behind.
+// Lifetime: the destructor of a child that was not yet reaped stops it and reaps it, so an exception
+// on the way out never leaves a process behind: a paused child is killed outright (nothing of the
+// command ran); a released one gets SIGTERM first — nsexec then stops and reaps the whole stress tree
+// inside the target, where a SIGKILL of nsexec's group would orphan it — and SIGKILL only after
+// kDestructorGrace.
 //
 // Threads: fork from the main thread (the one that lives as long as the process). PR_SET_PDEATHSIG
 // fires when the parent *thread* exits, so a child forked from a short-lived thread would be killed
@@ -35,7 +38,7 @@ public:
     ~PausedChild();
     PausedChild(PausedChild&& other) noexcept
         : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)), release_(std::move(other.release_)),
-          output_(std::move(other.output_)), status_(other.status_) {}
+          output_(std::move(other.output_)), status_(other.status_), released_(other.released_) {}
     PausedChild& operator=(PausedChild&&) = delete;
     PausedChild(const PausedChild&) = delete;
 
@@ -67,6 +70,7 @@ private:
     UniqueFd release_;
     UniqueFd output_;
     std::optional<int> status_; // raw wait status
+    bool released_ = false;
 };
 
 } // namespace stress

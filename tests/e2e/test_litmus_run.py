@@ -176,6 +176,16 @@ class LitmusRun(unittest.TestCase):
         self.assertEqual(proc.returncode, 1, err)
         self.assertEqual(self.annotation_history(), [("pod/web-1", "injected"), ("pod/web-1", "reverted")])
 
+    def test_annotation_failure_reverts_the_stress(self):
+        """The "injected" annotation cannot be written: the stress must not stay running unrecorded."""
+        t = self.target()
+        self.put_pod("web-8", [{"name": "nginx", "id": t.id}])
+        base = set(harness.pids_in_pidns(harness.pidns_of(t.pid)))
+        self.api.always_fail(500, method="PATCH")
+        out = self.expect_failure(self.env(f"web-8:{NS}:nginx", TOTAL_CHAOS_DURATION="60", STATUS_CHECK_TIMEOUT="2"),
+                                  "CHAOS_RESULT_CRUD_ERROR", "500")
+        self.assertEqual(self.ours_in(t, base), [], out)
+
     # -- 3. failures are written back -------------------------------------------------------------
 
     def expect_failure(self, env, code, *words):
