@@ -6,7 +6,8 @@ Prints medians (with min and max) of:
     given, PIDs asked from containerd's API); "running" = the stress command exec'd in the target,
     recorded by tests/bench/stress_ng_probe.c, which stands first in PATH as `stress-ng`;
   - SIGTERM → the helper has exited (it exits only after confirming every process it started is gone);
-  - the helper's peak RSS (getrusage of the helper process);
+  - the helper's own peak RSS (getrusage(RUSAGE_SELF) in the helper, logged at debug level: the
+    stress processes it starts are not counted);
   - with --kube: the same run as Litmus starts it, against the stand-in API server (TARGETS, pod GETs,
     ChaosResult annotations and the ChaosEngine event included). The service-account mount wrapper
     (python, apiserver.run_in_pod) costs a few ms of its own; it is measured with probe_clock and
@@ -16,6 +17,7 @@ Usage: scripts/bench-helper.py [--runs N] [--kube]   (after scripts/setup.sh)
 """
 import argparse
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -47,7 +49,7 @@ class Bench:
         env = {"PATH": f"{self.tmp}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                "STRESS_PROBE_FILE": self.probe_file, "STRESS_TYPE": "pod-cpu-stress",
                "TOTAL_CHAOS_DURATION": str(duration), "CPU_CORES": "1", "CPU_LOAD": "5",
-               "CONTAINER_RUNTIME": "containerd", "SOCKET_PATH": self.ctd.socket}
+               "CONTAINER_RUNTIME": "containerd", "SOCKET_PATH": self.ctd.socket, "HELPER_LOG_LEVEL": "debug"}
         env.update(extra)
         return env
 
@@ -62,24 +64,28 @@ class Bench:
         """Returns (start→all running ms, SIGTERM→exit ms or None, peak RSS KiB)."""
         if os.path.exists(self.probe_file):
             os.unlink(self.probe_file)
-        spawn = spawn or (lambda: subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                                   stderr=subprocess.DEVNULL))
+        log = tempfile.TemporaryFile(mode="w+")
+        spawn = spawn or (lambda log: subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log))
         t0 = time.monotonic_ns()
-        proc = spawn()
+        proc = spawn(log)
         if not harness.wait_until(lambda: len(self.started_times()) >= n_targets, timeout=30, interval=0.002):
             proc.kill()
             raise RuntimeError(f"not every target started: {self.started_times()}")
         start_ms = (max(self.started_times()) - t0) / 1e6
         revert_ms = None
         if sigterm:
-            time.sleep(0.3)  # let stress-ng fork its workers: a revert of a real run
+            time.sleep(float(os.environ.get("BENCH_SETTLE", "0.3")))  # let stress-ng fork its workers
             t1 = time.monotonic_ns()
             proc.send_signal(signal.SIGTERM)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         if sigterm:
             revert_ms = (time.monotonic_ns() - t1) / 1e6
-        return start_ms, revert_ms, usage.ru_maxrss
+        log.seek(0)
+        text = log.read()
+        peak = re.search(r"peakRSS=(\d+)KiB", text)
+        if not peak:
+            raise RuntimeError(f"the helper did not log its peak RSS:\n{text}")
+        return start_ms, revert_ms, int(peak.group(1))
 
     def standalone(self, n_targets):
         targets = [self.ctd.run_target() for _ in range(n_targets)]
@@ -115,8 +121,8 @@ class Bench:
                 results = []
                 for _ in range(self.runs):
                     api.put_object(*apiserver.make_chaosresult("litmus", "bench-pod-cpu-hog", "bench", "pod-cpu-hog"))
-                    spawn = lambda: apiserver.run_in_pod(api, [self.helper, "-name", "stress-chaos"], env,  # noqa: E731
-                                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    spawn = lambda log: apiserver.run_in_pod(api, [self.helper, "-name", "stress-chaos"],  # noqa: E731
+                                                             env, stdout=subprocess.DEVNULL, stderr=log)
                     results.append(self.one_run(None, env, n_targets, spawn=spawn))
                 overhead = statistics.median(wrapper_ms)
                 return [(s - overhead, r, m) for s, r, m in results], overhead
