@@ -52,6 +52,8 @@ constexpr int kExitNotFound = 127;
 
 // How long the command gets between the forwarded SIGTERM and SIGKILL.
 constexpr long kKillGraceMs = 500;
+// During that grace the stop signal is repeated this often, for processes that started after it.
+constexpr long kResendMs = 50;
 
 // Environment contract with libnsenter.c.
 constexpr const char* kMntFdVar = "__NSEXEC_MNT_FD";
@@ -182,8 +184,15 @@ struct OpenNs {
     if (mnt_fd >= 0) close(mnt_fd);
 
     int command_status = -1;
-    bool stopping = false;
+    int stop_signal = 0;     // the signal the command's group is being stopped with; 0 = running
     long kill_deadline = -1; // when SIGKILL goes to the command's group
+    long next_resend = -1;   // when the stop signal is sent again
+    auto start_stopping = [&](int sig) {
+        stop_signal = sig;
+        kill(-command, sig);
+        kill_deadline = now_ms() + kKillGraceMs;
+        next_resend = now_ms() + kResendMs;
+    };
     for (;;) {
         // Reap whatever has exited: the command, and orphans re-parented to us.
         for (;;) {
@@ -196,21 +205,21 @@ struct OpenNs {
             if (pid < 0 && errno == ECHILD) _exit(status_of(command_status));
             break; // 0: children remain
         }
-        if (command_status != -1 && !stopping) {
-            // The main process is gone but something of its tree lives: stop it like an abort.
-            stopping = true;
-            kill(-command, SIGTERM);
-            kill_deadline = now_ms() + kKillGraceMs;
-        }
-        long timeout = kill_deadline < 0 ? -1 : std::max(0L, kill_deadline - now_ms());
+        // The main process is gone but something of its tree lives: stop it like an abort.
+        if (command_status != -1 && stop_signal == 0) start_stopping(SIGTERM);
+
+        long timeout = -1;
+        if (kill_deadline >= 0) timeout = std::max(0L, std::min(kill_deadline, next_resend) - now_ms());
         int sig = wait_signal(handled, timeout);
-        if (sig == 0) {
+        if (sig == 0 && now_ms() >= kill_deadline) {
             kill(-command, SIGKILL);
             kill_deadline = -1;
-        } else if (sig != SIGCHLD && !stopping) {
-            stopping = true;
-            kill(-command, sig);
-            kill_deadline = now_ms() + kKillGraceMs;
+        } else if (sig == 0) {
+            // A worker forked after the first signal (stress-ng still starting up) never saw it.
+            kill(-command, stop_signal);
+            next_resend = now_ms() + kResendMs;
+        } else if (sig != SIGCHLD && stop_signal == 0) {
+            start_stopping(sig);
         }
     }
 }

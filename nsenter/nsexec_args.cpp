@@ -142,9 +142,11 @@ Exit status: CMD's exit status; 128+N if CMD died of signal N; 125 if nsexec its
 before CMD ran (bad option, a namespace that cannot be opened or joined, an unreadable library);
 126 if CMD was found but could not be executed; 127 if CMD was not found.
 
-Signals: SIGTERM, SIGINT and SIGHUP are forwarded to CMD's process group; whatever is still
-running 500 ms later is killed with SIGKILL, and every process CMD started is reaped before
-nsexec exits. If nsexec's parent dies, nsexec behaves as if it got SIGTERM.
+Signals: SIGTERM, SIGINT and SIGHUP are forwarded to CMD's process group (and repeated every
+50 ms, for processes that started after it); whatever is still running 500 ms later is killed
+with SIGKILL, and every process CMD started is reaped before nsexec exits. When CMD's main
+process exits first, the rest of its group is stopped the same way. If nsexec's parent dies,
+nsexec behaves as if it got SIGTERM.
 )";
 }
 
