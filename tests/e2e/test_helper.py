@@ -34,6 +34,14 @@ def v1_counter(target_pid: int, controller: str, filename: str) -> int:
     raise AssertionError(f"target {target_pid} has no {controller} cgroup")
 
 
+def _rmdir(path: str) -> bool:
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        return False
+
+
 class HelperE2E(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -265,6 +273,49 @@ class HelperE2E(unittest.TestCase):
             self.assertIn(f"pid={t.pid}", r.stderr)
             self.assertRegex(r.stderr, r"stress-ng: cpu \d+ bogo ops")
             self.assertEqual(self.ours_in(t, base), [])
+
+    # -- the helper in its own cgroup namespace (a Kubernetes pod on cgroup v2 gets one) ---------
+
+    def test_helper_in_a_private_cgroup_namespace(self):
+        """Litmus fails here with "invalid group path": from a private cgroupns, /proc/PID/cgroup
+        paths of the target read "/../../…". The helper runs in a nested cgroup of its own (so its
+        namespace root is not the hierarchy root) under `unshare -C` and must still find and join
+        the target's cgroups."""
+        t = self.target()
+        tag = f"stress-e2e-helper-{os.getpid()}-{time.monotonic_ns()}"
+        dirs = []
+        for line in harness.cgroup_of(os.getpid()).splitlines():
+            _, ctrls, path = line.split(":", 2)
+            if ctrls == "cpuset":  # a new cpuset cgroup has no cpus/mems and refuses tasks
+                continue
+            mount = "unified" if ctrls == "" else ("systemd" if ctrls == "name=systemd" else ctrls)
+            base = f"/sys/fs/cgroup/{mount}{path.rstrip('/')}"
+            if not os.path.isdir(base):
+                continue
+            os.makedirs(f"{base}/{tag}/helper")
+            dirs.append(f"{base}/{tag}")
+
+        def remove():
+            for d in dirs:
+                for sub in (f"{d}/helper", d):
+                    harness.wait_until(lambda: not os.path.isdir(sub) or _rmdir(sub), timeout=5)
+        self.addCleanup(remove)
+
+        def enter():
+            for d in dirs:
+                with open(f"{d}/helper/cgroup.procs", "w") as f:
+                    f.write("0")
+
+        seen = subprocess.run(["unshare", "-C", "cat", f"/proc/{t.pid}/cgroup"], preexec_fn=enter,
+                              capture_output=True, text=True, check=True).stdout
+        self.assertIn("/..", seen, "the private cgroupns does not show the target above its root")
+        before = v1_counter(t.pid, "cpuacct", "cpuacct.usage")
+        env = self.env(STRESS_TYPE="pod-cpu-stress", TOTAL_CHAOS_DURATION=2, CPU_CORES=1, CPU_LOAD=50)
+        r = subprocess.run(["unshare", "-C", "--"] + self.argv(t), env=env, preexec_fn=enter,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        grew = (v1_counter(t.pid, "cpuacct", "cpuacct.usage") - before) / 1e9
+        self.assertGreaterEqual(grew, 0.5, f"the stress was not charged to the target's cgroup\n{r.stderr}")
 
     # -- dry run ----------------------------------------------------------------------------------
 
