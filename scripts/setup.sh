@@ -15,6 +15,8 @@ packages=(
   stress-ng ca-certificates
   # test: real runtimes, a busybox-only target image, the stand-in API server
   containerd runc docker.io busybox-static python3 openssl util-linux iproute2 procps
+  # test: the LIB_IMAGE built offline (scripts/build-image.py)
+  buildah debootstrap
 )
 
 missing=()
