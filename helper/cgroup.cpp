@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -492,6 +493,63 @@ TargetCgroups resolve_cgroups(std::string_view target_proc_cgroup, std::string_v
                                                 join(hierarchies, " ") + ") is mounted here");
     }
     return result;
+}
+
+namespace {
+
+// True when some cgroup mount is seen from below its root (this thread is in a child cgroupns).
+bool sees_cgroups_from_below() {
+    auto mountinfo = read_text("/proc/self/mountinfo");
+    if (!mountinfo) return false;
+    for (const auto& mount : parse_mountinfo_cgroups(*mountinfo))
+        if (mount.root.rfind("/..", 0) == 0) return true;
+    return false;
+}
+
+// The parent pid from /proc/PID/stat ("pid (comm) state ppid …"; comm may hold spaces and ')').
+pid_t parent_of(pid_t pid) {
+    auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return 0;
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos) return 0;
+    auto words = split_words(std::string_view(*stat).substr(close + 1));
+    if (words.size() < 2) return 0;
+    auto ppid = parse_u64(words[1]);
+    return ppid ? static_cast<pid_t>(*ppid) : 0;
+}
+
+} // namespace
+
+bool join_host_cgroup_namespace(pid_t target_pid) {
+    if (!sees_cgroups_from_below()) return false;
+    UniqueFd own{::open("/proc/thread-self/ns/cgroup", O_RDONLY | O_CLOEXEC)};
+    if (!own) {
+        log::debug("cannot open our own cgroup namespace", {{"error", errno_text(errno)}});
+        return false;
+    }
+    struct stat own_st {};
+    ::fstat(own.get(), &own_st);
+    // The target's ancestors, nearest first; pid 1 is never opened (not readable on every host).
+    for (pid_t pid = parent_of(target_pid); pid > 1; pid = parent_of(pid)) {
+        const std::string path = "/proc/" + std::to_string(pid) + "/ns/cgroup";
+        UniqueFd ns{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+        struct stat st {};
+        if (!ns || ::fstat(ns.get(), &st) != 0 || (st.st_ino == own_st.st_ino && st.st_dev == own_st.st_dev)) continue;
+        if (::setns(ns.get(), CLONE_NEWCGROUP) != 0) {
+            log::debug("setns cgroup namespace failed", {{"path", path}, {"error", errno_text(errno)}});
+            continue;
+        }
+        if (!sees_cgroups_from_below()) {
+            log::info("[Info]: Joined the host's cgroup namespace to reach the target's cgroups",
+                      {{"from", path}, {"targetPid", std::to_string(target_pid)}});
+            return true;
+        }
+        if (::setns(own.get(), CLONE_NEWCGROUP) != 0)
+            throw_sys(ErrorCode::HelperError, "setns back to our own cgroup namespace");
+    }
+    log::debug("no ancestor of the target sees the cgroup mounts from their root",
+               {{"targetPid", std::to_string(target_pid)}});
+    return false;
 }
 
 TargetCgroups target_cgroups(pid_t pid) {

@@ -80,6 +80,17 @@ TargetCgroups resolve_cgroups(std::string_view target_proc_cgroup, std::string_v
                               const std::function<bool(const std::string&)>& dir_exists,
                               const std::function<std::vector<std::string>(const std::string&)>& list_subdirs);
 
+// When this thread sees the cgroup mounts from a cgroup namespace below theirs (mount roots "/.."; a
+// pod on a cgroup v2 node), joins the cgroup namespace of an ancestor of `target_pid` that sees them
+// from their root: the container runtime's shim (containerd-shim, conmon) runs in the host's. Call it
+// once, from the thread that forks the stress processes, before target_cgroups(). Why: with the
+// cgroup2 mount option nsdelegate (systemd's default) a writer may not move a process across its own
+// namespace boundary — the cgroup.procs write fails with ENOENT — and from the host's namespace the
+// target's paths are plain absolute paths. Never looks at /proc/1. Returns true when it switched;
+// false (and nothing changed) when there was no need or no such ancestor — then resolve_cgroups'
+// ancestor search still finds the paths (and attaching works where nsdelegate is off).
+bool join_host_cgroup_namespace(pid_t target_pid);
+
 // Reads /proc/PID/cgroup and /proc/self/mountinfo and resolves. Throws Error naming the pid/path.
 // `warnings` are left to the caller to log, with the target's name.
 TargetCgroups target_cgroups(pid_t pid);

@@ -137,6 +137,7 @@ private:
             parts = Parts{"nsexec", "libnsenter.so"}; // a plan can still be shown
         }
         const bool io = config_.stress_type == StressType::Io;
+        if (!targets.empty()) join_host_cgroup_namespace(targets.front().pid);
         for (const auto& t : targets) {
             if (io) check_io_path(config_, t);
             StressPlan plan;
