@@ -22,6 +22,14 @@ TEST_CASE("nsexec: chaos-mesh's command line is accepted verbatim", "[nsexec]") 
     REQUIRE(a.namespaces[1].ns == Ns::Mnt);
 }
 
+TEST_CASE("nsexec: the example of chaos-mesh's README (no --, -l before the command)", "[nsexec]") {
+    Args a = parse_args({"-m", "/proc/1234/ns/mnt", "-l", "/bin/bash"});
+    REQUIRE(a.local);
+    REQUIRE(a.namespaces.size() == 1);
+    REQUIRE(a.namespaces[0].ns == Ns::Mnt);
+    REQUIRE(a.command == Words{"/bin/bash"});
+}
+
 TEST_CASE("nsexec: long forms, attached values and --library-path", "[nsexec]") {
     Args a = parse_args({"--mnt=/m", "--pid", "/p", "-n/n", "--uts", "/u", "-i", "/i", "--cgroup=/c", "--local",
                          "--library-path", "/lib/x.so", "--", "cmd"});
