@@ -4,6 +4,9 @@
 #include "log.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -179,23 +182,29 @@ ApiError::ApiError(ErrorCode code, const ApiError& other, std::string target)
       path_(other.path_), http_status_(other.http_status_), status_(other.status_),
       certificate_rejected_(other.certificate_rejected_) {}
 
+// One TLS connection to the API server, kept between requests. The members are declared in the
+// order they must be built: the SSL object takes the context's settings when it is created.
+struct Client::Connection {
+    explicit Connection(ssl::context configured) : tls(std::move(configured)), stream(io, tls) {}
+
+    asio::io_context io;
+    ssl::context tls;
+    ssl::stream<tcp::socket> stream;
+};
+
 Client::Client(ClientConfig config) : config_(std::move(config)) {}
 
-Response Client::send(const std::string& method, const std::string& path, const std::string& body,
-                      const std::string& content_type) {
+Client::~Client() = default;
+
+std::unique_ptr<Client::Connection> Client::connect(const std::string& method, const std::string& path,
+                                                    const std::string& what) {
     const std::string authority = host_port(config_.host, config_.port);
-    const std::string what = method + " " + path + " (" + authority + ")";
     const auto no_answer = [&](const std::string& why) {
         return ApiError(ErrorCode::HelperError, method, path, 0, {}, what + ": " + why);
     };
 
-    const http::verb verb = http::string_to_verb(method);
-    if (verb == http::verb::unknown) throw Error(ErrorCode::HelperError, what + ": unknown HTTP method");
-
-    // Bound tokens are rotated by the kubelet (about hourly): read the file for every request.
-    const std::string token =
-        config_.token_file.empty() ? std::string() : trim(read_file(config_.token_file, "service-account token"));
-
+    // The CA file is read for every new connection (not once per Client): a rotated CA bundle is
+    // picked up by the next connection, and with keep-alive that costs one parse per connection.
     ssl::context tls(ssl::context::tls_client);
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -207,8 +216,9 @@ Response Client::send(const std::string& method, const std::string& path, const 
     if (ec) throw Error(ErrorCode::HelperError, "load CA certificate " + config_.ca_file + ": " + ec.message());
     tls.set_verify_mode(ssl::verify_peer);
 
-    asio::io_context io;
-    ssl::stream<tcp::socket> stream(io, tls);
+    auto connection = std::make_unique<Connection>(std::move(tls));
+    asio::io_context& io = connection->io;
+    ssl::stream<tcp::socket>& stream = connection->stream;
     tcp::socket& socket = stream.next_layer();
 
     // The certificate must name the host we dialled: an IP SAN for an IP (the in-cluster case,
@@ -230,15 +240,45 @@ Response Client::send(const std::string& method, const std::string& path, const 
     const auto endpoints = resolver.resolve(config_.host, config_.port, ec);
     if (ec) throw no_answer("resolve " + config_.host + ": " + ec.message());
 
-    std::optional<beast::error_code> step;
-    asio::async_connect(socket, endpoints, [&](beast::error_code e, const tcp::endpoint&) { step = e; });
     const auto connect_deadline = Clock::now() + config_.connect_timeout;
     const auto left = [](Clock::time_point deadline) {
         return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     };
-    if (!run_step(io, socket, step, left(connect_deadline)))
-        throw no_answer("connect to " + authority + ": no connection within " + seconds_text(config_.connect_timeout));
-    if (*step) throw no_answer("connect to " + authority + ": " + step->message());
+    std::optional<beast::error_code> step;
+    // Each address in turn, as asio::async_connect would, but on a socket made with SOCK_CLOEXEC
+    // (asio's own has no close-on-exec): a kept connection must not be inherited by the stress
+    // processes the helper starts, or it would outlive the helper.
+    beast::error_code last_error = asio::error::host_not_found;
+    bool connected = false;
+    for (const auto& entry : endpoints) {
+        const tcp::endpoint endpoint = entry.endpoint();
+        beast::error_code ignored;
+        if (socket.is_open()) socket.close(ignored);
+        const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0) {
+            last_error = beast::error_code(errno, boost::system::system_category());
+            continue;
+        }
+        socket.assign(endpoint.protocol(), fd, ec);
+        if (ec) {
+            ::close(fd);
+            last_error = ec;
+            continue;
+        }
+        step.reset();
+        socket.async_connect(endpoint, [&](beast::error_code e) { step = e; });
+        if (!run_step(io, socket, step, left(connect_deadline)))
+            throw no_answer("connect to " + authority + ": no connection within " + seconds_text(config_.connect_timeout));
+        if (!*step) {
+            connected = true;
+            break;
+        }
+        last_error = *step;
+    }
+    if (!connected) throw no_answer("connect to " + authority + ": " + last_error.message());
+    // Beast writes a request's header and body separately: on a kept connection Nagle would hold
+    // the body back until the server's delayed ACK of the header (tens of ms per PATCH/PUT/POST).
+    socket.set_option(tcp::no_delay(true), ec);
 
     step.reset();
     stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { step = e; });
@@ -255,6 +295,24 @@ Response Client::send(const std::string& method, const std::string& path, const 
         }
         throw no_answer("TLS handshake with " + authority + ": " + step->message());
     }
+    log::debug("[Kube]: connected", {{"server", authority}});
+    return connection;
+}
+
+Response Client::send(const std::string& method, const std::string& path, const std::string& body,
+                      const std::string& content_type) {
+    const std::string authority = host_port(config_.host, config_.port);
+    const std::string what = method + " " + path + " (" + authority + ")";
+    const auto no_answer = [&](const std::string& why) {
+        return ApiError(ErrorCode::HelperError, method, path, 0, {}, what + ": " + why);
+    };
+
+    const http::verb verb = http::string_to_verb(method);
+    if (verb == http::verb::unknown) throw Error(ErrorCode::HelperError, what + ": unknown HTTP method");
+
+    // Bound tokens are rotated by the kubelet (about hourly): read the file for every request.
+    const std::string token =
+        config_.token_file.empty() ? std::string() : trim(read_file(config_.token_file, "service-account token"));
 
     http::request<http::string_body> request{verb, path, 11};
     request.set(http::field::host, authority);
@@ -263,37 +321,84 @@ Response Client::send(const std::string& method, const std::string& path, const 
     if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
     if (!content_type.empty()) request.set(http::field::content_type, content_type);
     request.body() = body;
-    request.keep_alive(false);
+    request.keep_alive(true);
     request.prepare_payload();
 
-    // One deadline for request and response: a server that trickles bytes must not extend it.
-    const auto read_deadline = Clock::now() + config_.read_timeout;
-    const auto timed_out = [&] {
-        return no_answer("no complete answer within the read timeout of " + seconds_text(config_.read_timeout));
-    };
-    step.reset();
-    http::async_write(stream, request, [&](beast::error_code e, std::size_t) { step = e; });
-    if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
-    if (*step) throw no_answer("send the request: " + step->message());
+    const std::lock_guard lock(mutex_);
+    for (;;) {
+        const bool reused = connection_ != nullptr;
+        if (!reused) connection_ = connect(method, path, what);
+        asio::io_context& io = connection_->io;
+        ssl::stream<tcp::socket>& stream = connection_->stream;
+        tcp::socket& socket = stream.next_layer();
+        // Whatever goes wrong below, the connection is not used again.
+        const auto fail = [&](ApiError error) {
+            connection_.reset();
+            return error;
+        };
+        // The server closed a kept connection while it was idle: the request never reached it, or
+        // (a drop right after it arrived) is one that may be sent twice (GET, merge PATCH, PUT with a
+        // resourceVersion, POST of a fixed name). Once: a new connection does not go stale at once.
+        const auto stale = [&](const beast::error_code& e) {
+            connection_.reset();
+            log::debug("[Kube]: the kept connection was closed by the server, sending again on a new one",
+                       {{"method", method}, {"path", path}, {"err", e.message()}});
+        };
 
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(body_limit);
-    step.reset();
-    http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { step = e; });
-    if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
-    if (*step) {
-        if (*step == http::error::end_of_stream || *step == asio::error::eof || *step == ssl::error::stream_truncated ||
-            *step == asio::error::connection_reset)
-            throw no_answer("the server closed the connection without a complete answer (" + step->message() + ")");
-        throw no_answer("read the answer: " + step->message());
+        // One deadline for request and response: a server that trickles bytes must not extend it.
+        const auto left = [](Clock::time_point deadline) {
+            return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+        };
+        const auto read_deadline = Clock::now() + config_.read_timeout;
+        const auto timed_out = [&] {
+            return fail(no_answer("no complete answer within the read timeout of " + seconds_text(config_.read_timeout)));
+        };
+        std::optional<beast::error_code> step;
+        http::async_write(stream, request, [&](beast::error_code e, std::size_t) { step = e; });
+        if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
+        if (*step) {
+            if (reused) {
+                stale(*step);
+                continue;
+            }
+            throw fail(no_answer("send the request: " + step->message()));
+        }
+
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(body_limit);
+        step.reset();
+        http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { step = e; });
+        if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
+        if (*step) {
+            if (reused && !parser.got_some() && buffer.size() == 0) {
+                stale(*step);
+                continue;
+            }
+            if (*step == http::error::end_of_stream || *step == asio::error::eof ||
+                *step == ssl::error::stream_truncated || *step == asio::error::connection_reset)
+                throw fail(no_answer("the server closed the connection without a complete answer (" + step->message() +
+                                     ")"));
+            throw fail(no_answer("read the answer: " + step->message()));
+        }
+
+        Response response;
+        response.status = parser.get().result_int();
+        response.body = std::move(parser.get().body());
+        // Closed after an answer that says so (Connection: close, HTTP/1.0, or no length: the body
+        // ended with the connection), after bytes beyond the answer (out of step), and after an
+        // error answer: a refused token or a server in trouble is the end of a run or a retry in
+        // seconds, and behind the service IP a new connection may reach another API server.
+        const bool keep = parser.get().version() >= 11 && parser.keep_alive() && buffer.size() == 0 &&
+                          response.status != 401 && response.status != 403 && response.status != 429 &&
+                          response.status < 500;
+        if (!keep) connection_.reset();
+        log::debug("[Kube]: API call", {{"method", method},
+                                        {"path", path},
+                                        {"status", std::to_string(response.status)},
+                                        {"connection", reused ? "reused" : "new"}});
+        return response;
     }
-
-    Response response;
-    response.status = parser.get().result_int();
-    response.body = std::move(parser.get().body());
-    log::debug("[Kube]: API call", {{"method", method}, {"path", path}, {"status", std::to_string(response.status)}});
-    return response;
 }
 
 nlohmann::json Client::call(const std::string& method, const std::string& path, const nlohmann::json* body,

@@ -2,9 +2,10 @@
 // configured the way Kubernetes configures a pod (in-cluster).
 //
 // Owns: the connection to the API server (TLS verified against the service account's CA and the
-// server's host name or IP SAN), the bearer token (re-read from its file for every request, since
-// bound tokens rotate), timeouts, the retry policy, and turning a failed call into an ApiError that
-// names the method, the path, the HTTP status and the API Status `message`.
+// server's host name or IP SAN; kept open between requests, HTTP/1.1 keep-alive, so that a run pays
+// for one TLS handshake rather than one per call), the bearer token (re-read from its file for every
+// request, since bound tokens rotate), timeouts, the retry policy, and turning a failed call into an
+// ApiError that names the method, the path, the HTTP status and the API Status `message`.
 // Knows nothing about Litmus (that is litmus.hpp).
 //
 // The token never appears in a log line or an error message.
@@ -17,6 +18,8 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -109,12 +112,20 @@ struct Response {
 class Client {
 public:
     explicit Client(ClientConfig config);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
 
     const ClientConfig& config() const noexcept { return config_; }
 
-    // One HTTP exchange on a fresh connection; any HTTP status is returned. Throws ApiError with
+    // One HTTP exchange, on the connection kept from the previous one when there is one (the CA
+    // file is read, and the certificate verified, once per new connection); any HTTP status is
+    // returned. A kept connection the server closed in the meantime (idle timeout) is not an error:
+    // when the request fails on it before a byte of the answer came, it is sent once more on a new
+    // connection. The connection is closed after any failure, after an answer that asks for it
+    // (Connection: close, HTTP/1.0) and after 401, 403, 429 and 5xx. Throws ApiError with
     // http_status 0 when no answer came (connect, TLS verification, timeout, dropped connection),
-    // Error(HelperError) when the token file cannot be read.
+    // Error(HelperError) when the token file cannot be read. One call at a time (a mutex).
     Response send(const std::string& method, const std::string& path, const std::string& body = {},
                   const std::string& content_type = {});
 
@@ -136,7 +147,12 @@ public:
     nlohmann::json update(const std::string& path, const std::function<void(nlohmann::json&)>& mutate);
 
 private:
+    struct Connection;
+    std::unique_ptr<Connection> connect(const std::string& method, const std::string& path, const std::string& what);
+
     ClientConfig config_;
+    std::mutex mutex_;                       // guards connection_
+    std::unique_ptr<Connection> connection_;  // null: none open
 };
 
 } // namespace stress::kube

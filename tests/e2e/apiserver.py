@@ -18,9 +18,13 @@ with Status bodies shaped like the real ones (tests/fixtures/k8s-status-*.json).
 
 Every request is recorded (method, path, headers with the token value redacted, body) for
 assertions. It misbehaves on request: add_fault() answers N times (or always) with a status, drops
-the connection, or delays the answer, optionally only for one method or path prefix, and can run
-a callback when it fires; `certificate` serves a certificate from another CA or for another name;
-`token` can be rotated.
+the connection, delays the answer, or answers and then closes the connection (silently, as an idle
+timeout would, or announced with `Connection: close` or an HTTP/1.0 answer), optionally only for
+one method or path prefix, and can run a callback when it fires; `certificate` serves a
+certificate from another CA or for another name; `token` can be rotated.
+
+Connections are HTTP/1.1 keep-alive (every answer has a Content-Length); `tls_connections` counts
+the TLS handshakes that succeeded, so a test can assert that a client reused its connection.
 
 The service-account files (token, ca.crt, namespace) are written into a directory the test gives
 (or a temp dir). run_in_pod() starts a program with that directory bind-mounted at
@@ -198,7 +202,10 @@ class Fault:
     """What to do instead of (or before) answering a matching request.
 
     kind: "status" (answer `status` with a Status body), "drop" (close the connection without an
-    answer), "delay" (sleep `delay` seconds, then answer normally), "none" (only run `action`).
+    answer), "delay" (sleep `delay` seconds, then answer normally), "none" (only run `action`),
+    "close" (answer normally, then close the connection without saying so: what an idle timeout
+    does to a client that sends its next request), "announce-close" (answer normally with
+    `Connection: close`, then close), "http10" (answer normally as HTTP/1.0, then close).
     times: how many more requests it applies to; None = every one.
     action: called with the server before the fault's effect (e.g. to change the store between a
     client's GET and its PUT, or to rotate the token).
@@ -231,6 +238,9 @@ class Request:
     time: float
 
 
+# Fault kinds that answer normally and then close the connection → how _send_json closes it.
+_CLOSING = {"close": "silent", "announce-close": "announce", "http10": "http10"}
+
 _REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
             409: "Conflict", 415: "UnsupportedMediaType", 429: "TooManyRequests", 500: "InternalError",
             503: "ServiceUnavailable", 504: "Timeout"}
@@ -245,6 +255,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # TLS per connection, so that the certificate can be switched between requests; the
         # handshake runs here, in the connection's own thread, not in the accept loop.
         api: APIServer = self.server.api
+        # As Go's net/http (the real API server) does: without it, on a kept connection the body of
+        # an answer (a second TLS record) waits for the client's delayed ACK of the headers, ~40 ms.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request = api._tls_context().wrap_socket(self.request, server_side=True,
                                                       do_handshake_on_connect=False)
         self.request.settimeout(30)
@@ -254,6 +267,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             api._record_handshake_failure(e)
             self.request.close()
             raise
+        api._record_connection()
         super().setup()
 
     def finish(self):
@@ -266,13 +280,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
 
-    def _send_json(self, code: int, body) -> None:
+    def _send_json(self, code: int, body, close: str = "") -> None:
+        """close: "" (keep the connection), "silent", "announce" (Connection: close) or "http10"."""
         data = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        if close == "http10":
+            self.protocol_version = "HTTP/1.0"  # this answer's status line; the instance serves one connection
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if close == "announce":
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
+        if close:
+            self.close_connection = True
 
     def _handle(self) -> None:
         api: APIServer = self.server.api
@@ -295,6 +316,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not auth_ok:
             self._send_json(401, _status(401, "Unauthorized", "Unauthorized"))
             return
+        close = ""
         for fault in api._faults_for(method, path):
             if fault.action:
                 fault.action(api)
@@ -304,13 +326,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
             if fault.kind == "delay":
                 time.sleep(fault.delay)
+            elif fault.kind in _CLOSING:
+                close = _CLOSING[fault.kind]
             elif fault.kind == "status":
                 reason = _REASONS.get(fault.status, "InternalError")
                 message = fault.message or f"stand-in API server: injected HTTP {fault.status}"
                 self._send_json(fault.status, _status(fault.status, reason, message))
                 return
         code, answer = api._serve(method, path, body, self.headers.get("Content-Type", ""))
-        self._send_json(code, answer)
+        self._send_json(code, answer, close)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
@@ -345,6 +369,7 @@ class APIServer:
         self._faults: list[Fault] = []
         self._requests: list[Request] = []
         self.handshake_failures: list[str] = []
+        self.tls_connections = 0  # TLS handshakes that succeeded (connections a client opened)
         self._resource_version = 1000
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -483,20 +508,26 @@ class APIServer:
     def drop_next(self, n: int = 1, **match) -> Fault:
         return self.add_fault("drop", times=n, **match)
 
+    def close_after_next(self, n: int = 1, how: str = "close", **match) -> Fault:
+        """Answer the next n matching requests normally, then close their connection; how: "close"
+        (silently), "announce-close" (Connection: close) or "http10" (an HTTP/1.0 answer)."""
+        return self.add_fault(how, times=n, **match)
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
 
     def _faults_for(self, method: str, path: str) -> list[Fault]:
         """The faults that fire for this request, in the order added: any number of "delay"/"none"
-        and at most one that answers ("status"/"drop"); a later answering fault waits its turn."""
+        and at most one that answers ("status"/"drop"/a closing kind); a later answering fault waits
+        its turn."""
         with self._lock:
             out = []
             answered = False
             for fault in self._faults:
                 if not fault.matches(method, path):
                     continue
-                if fault.kind in ("status", "drop"):
+                if fault.kind in ("status", "drop", *_CLOSING):
                     if answered:
                         continue
                     answered = True
@@ -520,6 +551,7 @@ class APIServer:
         with self._lock:
             self._requests.clear()
             self.handshake_failures.clear()
+            self.tls_connections = 0
 
     def reset(self) -> None:
         """Between tests: no objects, faults or recorded requests; the good certificate."""
@@ -528,11 +560,16 @@ class APIServer:
             self._faults.clear()
             self._requests.clear()
             self.handshake_failures.clear()
+            self.tls_connections = 0
         self.certificate = "good"
 
     def _record(self, request: Request) -> None:
         with self._lock:
             self._requests.append(request)
+
+    def _record_connection(self) -> None:
+        with self._lock:
+            self.tls_connections += 1
 
     def _record_handshake_failure(self, error: Exception) -> None:
         with self._lock:

@@ -238,6 +238,65 @@ class KubeTest(unittest.TestCase):
         self.assertEqual(r.stdout, "skipped: CHAOSENGINE is not set\n")
         self.assertEqual(self.api.requests, [])
 
+    # -- one connection for the whole run (HTTP/1.1 keep-alive)
+
+    def test_one_connection_for_several_calls(self):
+        pods = [self.put_pod(f"web-7d4b9c-{i}abcd") for i in range(3)]
+        r = self.run_probe("resolve", ";".join(f"{p}:{NS}:app" for p in pods))
+        self.assertEqual([json.loads(line)["pod"] for line in r.stdout.splitlines()], pods)
+        self.assertEqual([(r.method, r.path) for r in self.api.requests], [("GET", pod_path(NS, p)) for p in pods])
+        self.assertEqual(self.api.tls_connections, 1)
+        self.assertEqual(r.stderr.count('connection=reused'), 2, r.stderr)
+
+        # Writes too: GET then PUT of the ChaosResult, twice (a 409 in between keeps the connection).
+        self.api.reset()
+        self.put_result()
+        self.api.conflict_next_put()
+        self.run_probe("fail", "HELPER_ERROR", "x")
+        self.assertEqual([r.method for r in self.api.requests], ["GET", "PUT", "GET", "PUT"])
+        self.assertEqual(self.api.tls_connections, 1)
+
+    def test_server_closes_the_kept_connection(self):
+        # The server closes the connection after answering the first GET: silently (its idle
+        # timeout, found out by the next request, which is sent again on a new connection), or
+        # saying so (Connection: close, HTTP/1.0: the client closes it at once). Either way the
+        # run succeeds with no retry delay and two connections.
+        pods = [self.put_pod(f"web-7d4b9c-{i}abcd") for i in range(3)]
+        for how in ("close", "announce-close", "http10"):
+            with self.subTest(how=how):
+                self.api.clear_requests()
+                self.api.close_after_next(1, how, method="GET")
+                r = self.run_probe("resolve", ";".join(f"{p}:{NS}:app" for p in pods))
+                self.assertEqual([json.loads(line)["pod"] for line in r.stdout.splitlines()], pods)
+                self.assertEqual([r.path for r in self.api.requests], [pod_path(NS, p) for p in pods])
+                self.assertEqual(self.api.tls_connections, 2)
+                self.assertNotIn("[Retry]", r.stderr)
+                self.assertLess(r.elapsed, 1.0)
+                found_out = "the kept connection was closed by the server" in r.stderr
+                self.assertEqual(found_out, how == "close", r.stderr)
+
+    def test_drop_on_a_kept_connection_is_sent_again_once(self):
+        # The request reached the server, which closed the kept connection without a byte of
+        # answer: sent again at once on a new connection (not a retry after STATUS_CHECK_DELAY).
+        pods = [self.put_pod(f"web-7d4b9c-{i}abcd") for i in range(2)]
+        self.api.drop_next(1, path_prefix=pod_path(NS, pods[1]))
+        r = self.run_probe("resolve", ";".join(f"{p}:{NS}:app" for p in pods))
+        self.assertEqual([json.loads(line)["pod"] for line in r.stdout.splitlines()], pods)
+        self.assertEqual([r.path for r in self.api.requests],
+                         [pod_path(NS, pods[0]), pod_path(NS, pods[1]), pod_path(NS, pods[1])])
+        self.assertEqual(self.api.tls_connections, 2)
+        self.assertIn("the kept connection was closed by the server", r.stderr)
+        self.assertNotIn("[Retry]", r.stderr)
+
+        # Dropped again on the new connection: that is an ordinary failure, left to the retry policy.
+        self.api.clear_requests()
+        self.api.drop_next(2, path_prefix=pod_path(NS, pods[1]))
+        r = self.run_probe("resolve", ";".join(f"{p}:{NS}:app" for p in pods))
+        self.assertEqual(len(self.api.requests_matching("GET", pod_path(NS, pods[1]))), 3)
+        self.assertEqual(r.stderr.count("[Retry]"), 1, r.stderr)
+        self.assertIn("closed the connection without a complete answer", r.stderr)
+        self.assertEqual(self.api.tls_connections, 3)
+
     # -- retries
 
     def test_retry_on_500_then_success(self):
@@ -249,6 +308,8 @@ class KubeTest(unittest.TestCase):
         self.assertEqual(r.stderr.count("[Retry]"), 2)
         self.assertIn("HTTP 500 InternalError: stand-in API server: injected HTTP 500", r.stderr)
         self.assertGreaterEqual(r.elapsed, 2.0)  # two STATUS_CHECK_DELAYs
+        # A 5xx closes the connection: each attempt has its own (another API server replica, maybe).
+        self.assertEqual(self.api.tls_connections, 3)
 
     def test_retry_on_429_and_dropped_connection(self):
         pod = self.put_pod()
@@ -336,6 +397,16 @@ class KubeTest(unittest.TestCase):
         self.run_probe("event", "ChaosInject", "rotated")
         self.assertEqual([(r.method, r.auth_ok) for r in self.api.requests], [("GET", True), ("POST", True)])
         self.assertIsNotNone(self.api.get_object(event_path(CHAOS_NS, EVENT_NAME)))
+        # Both on one connection (a 404 does not close it): the token is per request, not per connection.
+        self.assertEqual(self.api.tls_connections, 1)
+
+    def test_token_rotated_between_requests_on_one_connection(self):
+        pods = [self.put_pod(f"web-7d4b9c-{i}abcd") for i in range(3)]
+        self.api.add_fault("none", method="GET", path_prefix=pod_path(NS, pods[0]),
+                           action=lambda api: api.rotate_token())
+        self.run_probe("resolve", ";".join(f"{p}:{NS}:app" for p in pods))
+        self.assertEqual([(r.path, r.auth_ok) for r in self.api.requests], [(pod_path(NS, p), True) for p in pods])
+        self.assertEqual(self.api.tls_connections, 1)
 
     def test_certificate_from_another_ca_is_rejected(self):
         self.put_pod()
