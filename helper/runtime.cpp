@@ -1,5 +1,6 @@
 // runtime.cpp — default sockets, the shared error helpers and make_runtime's fallback chain.
 #include "runtime.hpp"
+#include "unix_http.hpp"
 
 #include "log.hpp"
 
@@ -41,6 +42,32 @@ void check_socket(const std::string& backend, const std::string& socket_path) {
         fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, "stat " + socket_path + ": " + errno_text(errno));
     if (!S_ISSOCK(st.st_mode))
         fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, socket_path + " is not a unix socket");
+}
+
+pid_t inspect_pid_over_http(const std::string& backend, const std::string& socket_path, const std::string& id,
+                            const std::string& path, const std::string& unknown_container,
+                            const std::function<std::string(const std::string&)>& message_of,
+                            const std::function<pid_t(const std::string&)>& parse) {
+    const std::string where = "unix://" + socket_path;
+    check_container_id(backend, where, id);
+    check_socket(backend, socket_path);
+    UnixHttpResponse response;
+    try {
+        response = unix_http_get(socket_path, path);
+    } catch (const Error& e) {
+        fail(RuntimeFailure::Unavailable, backend, where, e.what());
+    }
+    const std::string message = response.status == 200 ? std::string() : message_of(response.body);
+    if (response.status == 404 && message.find(unknown_container) != std::string::npos)
+        fail(RuntimeFailure::NotFound, backend, where, "container " + id + " not found: " + message);
+    if (response.status != 200)
+        fail(RuntimeFailure::Unavailable, backend, where,
+             "GET " + path + ": HTTP " + std::to_string(response.status) + ": " + message);
+    try {
+        return parse(response.body);
+    } catch (const RuntimeError& e) {
+        fail(e.failure(), backend, where, "container " + id + ": " + e.what());
+    }
 }
 
 } // namespace runtime_detail

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -129,6 +130,15 @@ void check_container_id(const std::string& backend, const std::string& where, co
 // A clear Unavailable error before any client library gets to say it less clearly:
 // "stat /run/x.sock: No such file or directory", "/run/x: not a unix socket".
 void check_socket(const std::string& backend, const std::string& socket_path);
+
+// What docker and CRI-O share: GET `path` on the runtime's HTTP socket. 200 → parse(body) (its
+// RuntimeError gets the backend, socket and id around it); a 404 whose message_of(body) contains
+// `unknown_container` is the runtime's own answer → NotFound; anything else (a failed call, another
+// 404 — the socket is not that runtime's API) → Unavailable, so make_runtime may try the scan.
+pid_t inspect_pid_over_http(const std::string& backend, const std::string& socket_path, const std::string& id,
+                            const std::string& path, const std::string& unknown_container,
+                            const std::function<std::string(const std::string&)>& message_of,
+                            const std::function<pid_t(const std::string&)>& parse);
 } // namespace runtime_detail
 
 } // namespace stress

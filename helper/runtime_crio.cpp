@@ -1,13 +1,10 @@
 // runtime_crio.cpp — CRI-O: its HTTP info endpoint on crio.sock, GET /containers/{id} → .pid
 // (the endpoint `crio-status` and Litmus-era tooling use; it shares the socket with the CRI gRPC API).
 #include "runtime.hpp"
-#include "unix_http.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace stress {
-
-using runtime_detail::fail;
 
 pid_t parse_crio_inspect_pid(const std::string& json) {
     const auto doc = nlohmann::json::parse(json, nullptr, false);
@@ -36,29 +33,11 @@ public:
     explicit CrioBackend(const std::string& socket) : socket_(runtime_detail::socket_file(socket)) {}
     std::string name() const override { return "crio"; }
 
+    // server/inspect.go answers an unknown id with 404 "can't find the container with id <id>";
+    // any other 404 means the socket is not CRI-O's (or its info endpoint is gone).
     pid_t container_pid(const std::string& id) override {
-        const std::string where = "unix://" + socket_;
-        runtime_detail::check_container_id(name(), where, id);
-        runtime_detail::check_socket(name(), socket_);
-        UnixHttpResponse response;
-        try {
-            response = unix_http_get(socket_, "/containers/" + id);
-        } catch (const Error& e) {
-            fail(RuntimeFailure::Unavailable, name(), where, e.what());
-        }
-        // server/inspect.go answers an unknown id with 404 "can't find the container with id <id>";
-        // any other 404 means the socket is not CRI-O's (or its info endpoint is gone).
-        if (response.status == 404 && response.body.find("can't find the container") != std::string::npos)
-            fail(RuntimeFailure::NotFound, name(), where, "container " + id + " not found: " + first_line(response.body));
-        if (response.status != 200)
-            fail(RuntimeFailure::Unavailable, name(), where,
-                 "GET /containers/" + id + ": HTTP " + std::to_string(response.status) + ": " +
-                     first_line(response.body));
-        try {
-            return parse_crio_inspect_pid(response.body);
-        } catch (const RuntimeError& e) {
-            fail(e.failure(), name(), where, "container " + id + ": " + e.what());
-        }
+        return runtime_detail::inspect_pid_over_http(name(), socket_, id, "/containers/" + id,
+                                                     "can't find the container", first_line, parse_crio_inspect_pid);
     }
 
 private:

@@ -1,12 +1,9 @@
 // runtime_docker.cpp — docker: Engine API GET /containers/{id}/json on the unix socket → .State.Pid.
 #include "runtime.hpp"
-#include "unix_http.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace stress {
-
-using runtime_detail::fail;
 
 pid_t parse_docker_inspect_pid(const std::string& json) {
     const auto doc = nlohmann::json::parse(json, nullptr, false);
@@ -44,30 +41,11 @@ public:
     explicit DockerBackend(const std::string& socket) : socket_(runtime_detail::socket_file(socket)) {}
     std::string name() const override { return "docker"; }
 
+    // Only docker's own "No such container" is an answer about the container; any other 404
+    // ("page not found") means the socket is not a docker Engine API that knows this path.
     pid_t container_pid(const std::string& id) override {
-        const std::string where = "unix://" + socket_;
-        runtime_detail::check_container_id(name(), where, id);
-        runtime_detail::check_socket(name(), socket_);
-        UnixHttpResponse response;
-        try {
-            response = unix_http_get(socket_, "/containers/" + id + "/json");
-        } catch (const Error& e) {
-            fail(RuntimeFailure::Unavailable, name(), where, e.what());
-        }
-        // Only docker's own "No such container" is an answer about the container; any other 404
-        // ("page not found") means the socket is not a docker Engine API that knows this path.
-        if (response.status == 404 && docker_message(response.body).rfind("No such container", 0) == 0)
-            fail(RuntimeFailure::NotFound, name(), where,
-                 "container " + id + " not found: " + docker_message(response.body));
-        if (response.status != 200)
-            fail(RuntimeFailure::Unavailable, name(), where,
-                 "GET /containers/" + id + "/json: HTTP " + std::to_string(response.status) + ": " +
-                     docker_message(response.body));
-        try {
-            return parse_docker_inspect_pid(response.body);
-        } catch (const RuntimeError& e) {
-            fail(e.failure(), name(), where, "container " + id + ": " + e.what());
-        }
+        return runtime_detail::inspect_pid_over_http(name(), socket_, id, "/containers/" + id + "/json",
+                                                     "No such container", docker_message, parse_docker_inspect_pid);
     }
 
 private:
