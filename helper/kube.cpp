@@ -1,5 +1,6 @@
 #include "kube.hpp"
 
+#include "asio_step.hpp"
 #include "fd.hpp"
 #include "log.hpp"
 
@@ -85,22 +86,6 @@ std::string body_excerpt(const std::string& body) {
     for (char c : body.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
     if (body.size() > 200) out += "...";
     return trim(out);
-}
-
-// Runs the loop until the one pending operation completes (`done` set) or `timeout` passes; on
-// timeout the socket is closed, which completes the operation with operation_aborted, and false
-// is returned. One io_context.run_for per step keeps the exchange sequential, and unlike the
-// synchronous Beast calls it has a deadline.
-bool run_step(asio::io_context& io, tcp::socket& socket, const std::optional<beast::error_code>& done,
-              milliseconds timeout) {
-    io.restart();
-    io.run_for(timeout);
-    if (done) return true;
-    beast::error_code ignored;
-    socket.close(ignored);
-    io.restart();
-    io.run();
-    return false;
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "unix_http.hpp"
 
+#include "asio_step.hpp"
 #include "error.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -20,22 +21,6 @@ using local = asio::local::stream_protocol;
 
 // A docker inspect is a few KiB; this only bounds a misbehaving server.
 constexpr std::uint64_t body_limit = 64 * 1024 * 1024;
-
-// Runs the loop until the one pending operation completes or the timeout passes; on timeout the
-// socket is closed (which completes the operation with operation_aborted) and false is returned.
-// Timeouts are done this way rather than with beast::basic_stream because the synchronous Beast
-// calls have none, and one io_context.run_for per step keeps the code sequential.
-bool run_step(asio::io_context& io, local::socket& socket, const std::optional<beast::error_code>& done,
-              std::chrono::milliseconds timeout) {
-    io.restart();
-    io.run_for(timeout);
-    if (done) return true;
-    beast::error_code ignored;
-    socket.close(ignored);
-    io.restart();
-    io.run();
-    return false;
-}
 
 [[noreturn]] void fail(const std::string& what, const std::string& why) {
     throw Error(ErrorCode::ContainerRuntimeError, what + ": " + why);
