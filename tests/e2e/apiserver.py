@@ -547,6 +547,15 @@ class APIServer:
     def requests_matching(self, method: str | None = None, path_prefix: str = "") -> list[Request]:
         return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(path_prefix)]
 
+    def annotation_history(self, result_path: str, prefix: str = "pod/") -> list[tuple[str, str]]:
+        """The (key, value) annotations with `prefix` that merge PATCHes to result_path set, in order."""
+        history = []
+        for r in self.requests_matching("PATCH", result_path):
+            for k, v in r.body["metadata"]["annotations"].items():
+                if k.startswith(prefix):
+                    history.append((k, v))
+        return history
+
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()

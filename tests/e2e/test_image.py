@@ -188,12 +188,7 @@ class LibImage(unittest.TestCase):
         return env
 
     def annotation_history(self):
-        history = []
-        for r in self.api.requests_matching("PATCH", apiserver.chaosresult_path("litmus", RESULT)):
-            for k, v in r.body["metadata"]["annotations"].items():
-                if k.startswith("pod/"):
-                    history.append((k, v))
-        return history
+        return self.api.annotation_history(apiserver.chaosresult_path("litmus", RESULT))
 
     # -- 1. the helper pod, io stress into a volume ----------------------------------------------
 

@@ -112,13 +112,7 @@ class LitmusRun(unittest.TestCase):
             self.assertNotIn(token, text, "the service-account token appears in the output")
 
     def annotation_history(self):
-        """The pod/<name> annotation values the helper patched, in order."""
-        history = []
-        for r in self.api.requests_matching("PATCH", apiserver.chaosresult_path("litmus", RESULT)):
-            for k, v in r.body["metadata"]["annotations"].items():
-                if k.startswith("pod/"):
-                    history.append((k, v))
-        return history
+        return self.api.annotation_history(apiserver.chaosresult_path("litmus", RESULT))
 
     def error_output(self):
         return self.api.get_object(apiserver.chaosresult_path("litmus", RESULT))["status"]["experimentStatus"].get(
