@@ -7,6 +7,7 @@
 
 #include <boost/asio.hpp>
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +77,12 @@ struct Running {
 };
 
 } // namespace
+
+bool abort_pending() noexcept {
+    sigset_t pending;
+    if (::sigpending(&pending) != 0) return false;
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
 
 Parts find_parts(const std::string& nsexec_override, const std::string& libnsenter_override) {
     Parts parts;
@@ -205,15 +212,28 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
         });
     };
 
+    // The hooks block this thread (API calls with retries). SIGTERM/SIGINT stay pending meanwhile,
+    // visible to abort_pending(), and reach the signal_set once they are unblocked below.
+    sigset_t stop_signals, previous_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &stop_signals, &previous_mask);
     try {
         for (auto& r : runs)
             if (options.on_started) options.on_started(*r->plan);
         if (options.on_all_started) options.on_all_started();
     } catch (const Error& e) {
-        log::error("[Error]: " + std::string(e.what()) + "; reverting the chaos");
-        result.hook_error = e;
-        revert(RunEnd::HookFailed);
+        if (abort_pending()) {
+            log::info("[Abort]: abort signal received while recording the injection, reverting the chaos");
+            revert(RunEnd::Aborted);
+        } else {
+            log::error("[Error]: " + std::string(e.what()) + "; reverting the chaos");
+            result.hook_error = e;
+            revert(RunEnd::HookFailed);
+        }
     }
+    ::pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
 
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;

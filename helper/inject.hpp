@@ -79,6 +79,11 @@ struct RunOptions {
     std::function<void()> on_all_started;              // once (e.g. the ChaosInject event)
 };
 
+// True when SIGTERM or SIGINT has arrived while run_stress() runs its hooks (they are held pending
+// then: the hooks run on this thread, before the loop that handles them). A hook's retry loop polls
+// it (kube::RetryPolicy::stop_retrying) so that an abort is not held up by an API retry budget.
+bool abort_pending() noexcept;
+
 // Runs every plan concurrently to its end. Throws Error(ChaosInjectError) when a target cannot be
 // started (its cgroup attach failed): everything already started is reverted first.
 RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& options);

@@ -174,6 +174,7 @@ private:
         log::info("[Info]: Injecting " + std::string(stress_type_name(config_.stress_type)) + " into " +
                   std::to_string(plans.size()) + " target(s)");
         RunResult result = run_stress(plans, options);
+        aborted_ = result.end == RunEnd::Aborted;
         if (result.end != RunEnd::Completed)
             log::info("[Info]: Chaos reverted", {{"took", std::to_string(result.revert_took.count()) + "ms"}});
 
@@ -238,6 +239,9 @@ private:
         } else {
             kube::ClientConfig kc = kube::in_cluster_config(process_env());
             kc.retry = kube::retry_policy(config_.status_check_timeout_s, config_.status_check_delay_s);
+            // An abort is not held up by the retry budget: during the injection (abort_pending) and
+            // after it (aborted_: the pod is being deleted; one attempt per write, then exit).
+            kc.retry.stop_retrying = [this] { return aborted_ || abort_pending(); };
             client_ = std::make_unique<kube::Client>(kc);
             litmus_ = std::make_unique<Litmus>(*client_, litmus_context(config_));
             for (const auto& c : litmus_->resolve_targets(config_.target_specs)) {
@@ -323,6 +327,7 @@ private:
     std::unique_ptr<kube::Client> client_;
     std::unique_ptr<Litmus> litmus_;
     std::map<std::string, std::string> namespaces_;
+    bool aborted_ = false; // SIGTERM/SIGINT ended the run
 };
 
 } // namespace

@@ -180,6 +180,28 @@ class LitmusRun(unittest.TestCase):
                                   "CHAOS_RESULT_CRUD_ERROR", "500")
         self.assertEqual(self.ours_in(t, base), [], out)
 
+    def test_sigterm_while_the_api_is_failing_is_not_held_up_by_the_retry_budget(self):
+        """SIGTERM arrives while the helper retries the "injected" annotation against a failing API
+        (60 s budget): the abort must revert at once, not after the budget."""
+        t = self.target()
+        self.put_pod("web-9", [{"name": "nginx", "id": t.id}])
+        base = set(harness.pids_in_pidns(harness.pidns_of(t.pid)))
+        self.api.always_fail(500, method="PATCH")
+        proc = self.start(self.env(f"web-9:{NS}:nginx", TOTAL_CHAOS_DURATION="120", STATUS_CHECK_TIMEOUT="60"))
+        self.assertTrue(harness.wait_until(lambda: len(self.api.requests_matching("PATCH")) >= 2, timeout=15))
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=1.0, interval=0.005)
+        out, err = proc.communicate(timeout=90)
+        took = time.monotonic() - t0
+        self.assert_no_token(out + err)
+        self.assertTrue(gone, err)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn("[Abort]", err)
+        # After an abort every write gets one attempt: a 60 s retry budget anywhere would show here.
+        self.assertLess(took, 10, err)
+        self.figures.append(f"SIGTERM while the API fails: helper exited after {took * 1000:.0f} ms")
+
     # -- 3. failures are written back -------------------------------------------------------------
 
     def expect_failure(self, env, code, *words):
