@@ -228,15 +228,20 @@ bool intersects(const std::vector<std::string>& a, const std::vector<std::string
     return false;
 }
 
-std::optional<std::string> read_text(const std::string& path) {
+// The whole file, or nullopt with errno set and *failed_call naming the call that failed.
+std::optional<std::string> read_text(const std::string& path, const char** failed_call = nullptr) {
     UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd) return std::nullopt;
+    if (!fd) {
+        if (failed_call) *failed_call = "open";
+        return std::nullopt;
+    }
     std::string out;
     char buf[8192];
     while (true) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (failed_call) *failed_call = "read";
             return std::nullopt;
         }
         if (n == 0) break;
@@ -246,20 +251,10 @@ std::optional<std::string> read_text(const std::string& path) {
 }
 
 std::string read_text_or_throw(const std::string& path) {
-    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd) throw_sys(ErrorCode::HelperError, "open " + path);
-    std::string out;
-    char buf[8192];
-    while (true) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys(ErrorCode::HelperError, "read " + path);
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
+    const char* failed_call = "read";
+    auto text = read_text(path, &failed_call);
+    if (!text) throw_sys(ErrorCode::HelperError, std::string(failed_call) + " " + path);
+    return *text;
 }
 
 bool real_dir_exists(const std::string& path) {
