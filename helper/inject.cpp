@@ -170,7 +170,6 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
     // 3. Release them all, then report each as injected.
     for (auto& r : runs) {
         r->child->release();
-        r->outcome.started = true;
         r->outcome.start_latency = duration_cast<milliseconds>(Clock::now() - t0);
     }
     result.all_started = duration_cast<milliseconds>(Clock::now() - t0);

@@ -46,7 +46,6 @@ struct StressPlan {
 
 struct TargetOutcome {
     std::string label;
-    bool started = false;         // released: the stress command was exec'd
     int exit_status = -1;         // nsexec's exit status (the stress command's), -1 when never run
     std::string output;           // stress-ng's stdout+stderr (the last 64 KiB)
     std::string summary;          // proof of effect, one line

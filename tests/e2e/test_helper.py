@@ -35,14 +35,6 @@ def v1_counter(target_pid: int, controller: str, filename: str) -> int:
     raise AssertionError(f"target {target_pid} has no {controller} cgroup")
 
 
-def _rmdir(path: str) -> bool:
-    try:
-        os.rmdir(path)
-        return True
-    except OSError:
-        return False
-
-
 class HelperE2E(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -296,11 +288,7 @@ class HelperE2E(unittest.TestCase):
             os.makedirs(f"{base}/{tag}/helper")
             dirs.append(f"{base}/{tag}")
 
-        def remove():
-            for d in dirs:
-                for sub in (f"{d}/helper", d):
-                    harness.wait_until(lambda: not os.path.isdir(sub) or _rmdir(sub), timeout=5)
-        self.addCleanup(remove)
+        self.addCleanup(lambda: harness._remove_cgroup_dirs([f"{d}/helper" for d in dirs] + dirs))
 
         def enter():
             for d in dirs:
