@@ -1,6 +1,7 @@
 #include "cgroup.hpp"
 
 #include "fd.hpp"
+#include "files.hpp"
 #include "log.hpp"
 
 #include <dirent.h>
@@ -226,35 +227,6 @@ bool intersects(const std::vector<std::string>& a, const std::vector<std::string
     for (const auto& x : a)
         if (std::find(b.begin(), b.end(), x) != b.end()) return true;
     return false;
-}
-
-// The whole file, or nullopt with errno set and *failed_call naming the call that failed.
-std::optional<std::string> read_text(const std::string& path, const char** failed_call = nullptr) {
-    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd) {
-        if (failed_call) *failed_call = "open";
-        return std::nullopt;
-    }
-    std::string out;
-    char buf[8192];
-    while (true) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (failed_call) *failed_call = "read";
-            return std::nullopt;
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-}
-
-std::string read_text_or_throw(const std::string& path) {
-    const char* failed_call = "read";
-    auto text = read_text(path, &failed_call);
-    if (!text) throw_sys(ErrorCode::HelperError, std::string(failed_call) + " " + path);
-    return *text;
 }
 
 bool real_dir_exists(const std::string& path) {
@@ -603,6 +575,7 @@ CgroupCounters read_counters(const TargetCgroups& cgroups) {
         if (text) {
             out.io_read_bytes = parse_blkio_service_bytes(*text, "Read");
             out.io_write_bytes = parse_blkio_service_bytes(*text, "Write");
+            if (out.io_write_bytes) out.io_source = IoCounterSource::V1Blkio;
         }
     }
     if (!cgroups.v2_dir.empty()) {
@@ -612,10 +585,11 @@ CgroupCounters read_counters(const TargetCgroups& cgroups) {
                 if (auto usec = parse_keyed_stat(*text, "usage_usec")) out.cpu_usage_ns = *usec * 1000;
         if (!out.memory_bytes) out.memory_bytes = read_value(dir, "memory.current");
         if (!out.memory_peak_bytes) out.memory_peak_bytes = read_value(dir, "memory.peak");
-        if (!out.io_read_bytes || !out.io_write_bytes) {
+        if (out.io_source == IoCounterSource::None) {
             if (auto text = read_text(dir + "/io.stat")) {
-                if (!out.io_read_bytes) out.io_read_bytes = parse_io_stat(*text, "rbytes");
-                if (!out.io_write_bytes) out.io_write_bytes = parse_io_stat(*text, "wbytes");
+                out.io_read_bytes = parse_io_stat(*text, "rbytes");
+                out.io_write_bytes = parse_io_stat(*text, "wbytes");
+                if (out.io_write_bytes) out.io_source = IoCounterSource::V2IoStat;
             }
         }
     }

@@ -103,19 +103,31 @@ void attach_to_cgroups(const TargetCgroups& cgroups, pid_t pid);
 // What the stress did, read before and after. Any counter the hierarchy lacks stays nullopt.
 // A v1 controller's file is preferred; the v2 file is the fallback (hybrid hosts may have either).
 //
-// Measured on the hybrid dev machine (kernel 6.18, mq-deadline on virtio vda): the v1
-// blkio.throttle.io_service_bytes(_recursive) files count, per cgroup, direct IO, reads and the
-// writeback a task forces itself (fsync, O_SYNC — stress-ng --hdd is counted), also through a
-// bind-mounted volume of a block-backed filesystem; buffered writes flushed later by the kernel's
-// writeback threads are not counted (v1 has no writeback attribution), and tmpfs volumes do no block IO.
-// There the unified hierarchy has no controllers: cpu.stat (usage_usec) exists in every v2 cgroup,
-// memory.* and io.stat do not.
+// What the io counters can see depends on the version (see io_source):
+// - v1 blkio (blkio.throttle.io_service_bytes(_recursive)) counts at most the block IO a task submits
+//   itself: direct IO, reads from disk, writeback it forces on its own (fsync, O_SYNC). Buffered
+//   writes are written back later by the kernel's flusher threads — also when a process calls
+//   sync(2) — and v1 has no writeback attribution: that IO is charged to the root cgroup, never to
+//   the target. And recent kernels (seen on 6.18) count nothing at all there unless a throttle rule
+//   (blkio.throttle.*_device) is set for the device. So stress-ng's --hdd/--io typically shows 0.
+// - v2 io.stat attributes writeback to the cgroup that dirtied the pages (when the memory and io
+//   controllers are enabled for it): the target's buffered writes count once they reach the disk.
+//   Data deleted before writeback never reaches the disk and counts nowhere.
+// Both count block devices only: a tmpfs volume does no block IO.
+// On a hybrid host whose unified hierarchy has no controllers, cpu.stat (usage_usec) exists in every
+// v2 cgroup, memory.* and io.stat do not.
+enum class IoCounterSource {
+    None,      // no io counter for this target
+    V1Blkio,   // direct and self-synced IO only (see above)
+    V2IoStat,  // includes writeback of the target's buffered writes
+};
 struct CgroupCounters {
     std::optional<uint64_t> cpu_usage_ns;      // v1 cpuacct.usage, v2 cpu.stat usage_usec*1000
     std::optional<uint64_t> memory_bytes;      // v1 memory.usage_in_bytes, v2 memory.current
     std::optional<uint64_t> memory_peak_bytes; // v1 memory.max_usage_in_bytes, v2 memory.peak
     std::optional<uint64_t> io_read_bytes;     // v1 blkio.throttle.io_service_bytes(_recursive) Read, v2 io.stat rbytes
     std::optional<uint64_t> io_write_bytes;    // … Write / wbytes
+    IoCounterSource io_source = IoCounterSource::None; // where io_read_bytes/io_write_bytes came from
 };
 CgroupCounters read_counters(const TargetCgroups& cgroups);
 

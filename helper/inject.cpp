@@ -71,6 +71,7 @@ struct Running {
     TargetOutcome outcome;
     CgroupCounters before;
     uint64_t memory_peak = 0;
+    std::optional<IoAccounting> stress_io; // the whole stress tree's, read from the exited nsexec
     bool exited = false;
     bool output_done = false;
     bool done() const { return exited && output_done; }
@@ -265,6 +266,7 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
         Running* run = r.get();
         run->exit_watch = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(run->child->pidfd()));
         run->exit_watch->async_wait(asio::posix::stream_descriptor::wait_read, [&, run](const boost::system::error_code&) {
+            run->stress_io = run->child->io_accounting(); // a zombie still has its totals: read before reaping
             run->child->reap();
             run->exited = true;
             run->outcome.exit_status = run->child->exit_status();
@@ -304,7 +306,8 @@ RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& opt
     for (auto& r : runs) {
         CgroupCounters after = read_counters(r->plan->cgroups);
         if (r->outcome.output.size() > kOutputKeep) r->outcome.output.erase(0, r->outcome.output.size() - kOutputKeep);
-        r->outcome.summary = effect_summary(r->before, after, r->memory_peak, parse_stress_metrics(r->outcome.output));
+        r->outcome.summary = effect_summary(r->before, after, r->memory_peak, parse_stress_metrics(r->outcome.output),
+                                           r->stress_io);
         result.targets.push_back(std::move(r->outcome));
     }
     return result;

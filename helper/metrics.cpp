@@ -70,7 +70,11 @@ StressMetrics parse_stress_metrics(std::string_view output) {
 }
 
 std::string effect_summary(const CgroupCounters& before, const CgroupCounters& after, uint64_t peak_memory_bytes,
-                           const StressMetrics& metrics) {
+                           const StressMetrics& metrics, const std::optional<IoAccounting>& stress_io) {
+    // Below this the stress did no io worth a word (stress-ng's own log lines, /proc reads).
+    constexpr uint64_t kIoWorthReporting = 1024 * 1024;
+    const bool stress_wrote = stress_io && stress_io->wchar >= kIoWorthReporting;
+
     std::vector<std::string> parts;
     if (before.cpu_usage_ns && after.cpu_usage_ns && *after.cpu_usage_ns >= *before.cpu_usage_ns)
         parts.push_back("cpu " + fixed(static_cast<double>(*after.cpu_usage_ns - *before.cpu_usage_ns) / 1e9, 2) +
@@ -81,21 +85,37 @@ std::string effect_summary(const CgroupCounters& before, const CgroupCounters& a
         double grew = peak > *before.memory_bytes ? mib(peak - *before.memory_bytes) : 0.0;
         parts.push_back("memory peak +" + fixed(grew, 1) + " MiB");
     }
-    if (before.io_write_bytes && after.io_write_bytes && *after.io_write_bytes >= *before.io_write_bytes)
-        parts.push_back("io write " + fixed(mib(*after.io_write_bytes - *before.io_write_bytes), 1) + " MiB");
-    if (before.io_read_bytes && after.io_read_bytes && *after.io_read_bytes > *before.io_read_bytes)
-        parts.push_back("io read " + fixed(mib(*after.io_read_bytes - *before.io_read_bytes), 1) + " MiB");
+    auto grown = [](const std::optional<uint64_t>& b, const std::optional<uint64_t>& a) -> uint64_t {
+        return b && a && *a > *b ? *a - *b : 0;
+    };
+    if (before.io_write_bytes && after.io_write_bytes && after.io_source == before.io_source) {
+        uint64_t wrote = grown(before.io_write_bytes, after.io_write_bytes);
+        if (after.io_source == IoCounterSource::V1Blkio && wrote == 0 && stress_wrote)
+            parts.push_back("io write not seen by cgroup v1 blkio (it charges buffered writes to the root cgroup "
+                            "and counts only where a throttle rule is set)");
+        else if (after.io_source == IoCounterSource::V1Blkio && wrote > 0)
+            parts.push_back("io write " + fixed(mib(wrote), 1) + " MiB (cgroup v1 blkio: direct and synced IO only)");
+        else if (wrote > 0 || stress_wrote)
+            parts.push_back("io write " + fixed(mib(wrote), 1) + " MiB");
+    }
+    if (uint64_t read = grown(before.io_read_bytes, after.io_read_bytes); read > 0)
+        parts.push_back("io read " + fixed(mib(read), 1) + " MiB");
     std::string line = parts.empty() ? "no cgroup counters" : "";
     for (size_t i = 0; i < parts.size(); ++i) line += (i ? ", " : "") + parts[i];
+    if (stress_wrote)
+        line += "; stress-ng wrote " + fixed(mib(stress_io->wchar), 1) + " MiB, read " + fixed(mib(stress_io->rchar), 1) +
+                " MiB";
     if (!metrics.stressors.empty()) {
         line += "; stress-ng:";
         for (const auto& m : metrics.stressors)
             line += " " + m.stressor + " " + fixed(m.bogo_ops, 0) + " bogo ops in " + fixed(m.real_s, 2) + " s;";
         line.pop_back();
     }
+    std::string rates;
     for (const auto& m : metrics.misc)
-        if (m.find("write rate") != std::string::npos) line += "; " + m;
-    return line;
+        if (m.find("write rate") != std::string::npos || m.find(" read rate") != std::string::npos)
+            rates += (rates.empty() ? "; " : ", ") + m;
+    return line + rates;
 }
 
 } // namespace stress

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "cgroup.hpp"
+#include "process.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +26,15 @@ struct StressMetrics {
 // Reads the "metrc:" lines stress-ng 0.15 writes to stderr with --metrics-brief.
 StressMetrics parse_stress_metrics(std::string_view output);
 
-// "cpu 1.92 core-s; memory +64.2 MiB (peak +66.0 MiB); io write 10.0 MiB; stress-ng: cpu 1414 bogo ops in 5.00 s"
-// `peak_memory_bytes` is the highest memory usage sampled during the run (0 when not sampled).
+// The one-line proof of effect, e.g.
+//   "cpu 1.92 core-s, memory peak +64.2 MiB, io write 10.0 MiB; stress-ng wrote 1620.0 MiB, read 1620.0 MiB;
+//    stress-ng: hdd 25911 bogo ops in 5.00 s, io 2031 bogo ops in 5.00 s; hdd 1291.62 MB/sec write rate"
+// The cgroup part says what the target's cgroup counted; the io part says what its counter can see
+// (on cgroup v1 buffered writes are invisible, and the line says so instead of "io write 0.0 MiB").
+// `stress_io` is the stress tree's own I/O accounting (what stress-ng wrote and read, whatever the
+// cgroup could see); `peak_memory_bytes` is the highest memory usage sampled during the run (0 when
+// not sampled).
 std::string effect_summary(const CgroupCounters& before, const CgroupCounters& after, uint64_t peak_memory_bytes,
-                           const StressMetrics& metrics);
+                           const StressMetrics& metrics, const std::optional<IoAccounting>& stress_io = std::nullopt);
 
 } // namespace stress

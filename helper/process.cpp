@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include "error.hpp"
+#include "files.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -148,6 +150,39 @@ int PausedChild::exit_status() const {
     if (WIFEXITED(*status_)) return WEXITSTATUS(*status_);
     if (WIFSIGNALED(*status_)) return 128 + WTERMSIG(*status_);
     return -1;
+}
+
+std::optional<IoAccounting> PausedChild::io_accounting() const {
+    if (pid_ <= 0 || status_) return std::nullopt;
+    auto text = read_text("/proc/" + std::to_string(pid_) + "/io");
+    return text ? parse_proc_io(*text) : std::nullopt;
+}
+
+std::optional<IoAccounting> parse_proc_io(std::string_view text) {
+    IoAccounting io;
+    bool have_rchar = false, have_wchar = false;
+    while (!text.empty()) {
+        size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        std::string_view key = line.substr(0, colon), value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        uint64_t n = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (ec != std::errc{} || end != value.data() + value.size()) {
+            if (key == "rchar" || key == "wchar") return std::nullopt;
+            continue;
+        }
+        if (key == "rchar") io.rchar = n, have_rchar = true;
+        else if (key == "wchar") io.wchar = n, have_wchar = true;
+        else if (key == "read_bytes") io.read_bytes = n;
+        else if (key == "write_bytes") io.write_bytes = n;
+        else if (key == "cancelled_write_bytes") io.cancelled_write_bytes = n;
+    }
+    if (!have_rchar || !have_wchar) return std::nullopt;
+    return io;
 }
 
 } // namespace stress

@@ -20,12 +20,25 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace stress {
+
+// A process's I/O accounting, /proc/PID/io: rchar/wchar are the bytes its read(2)/write(2)-family
+// calls moved (page cache or not, any file); write_bytes the bytes it dirtied in the page cache of a
+// filesystem that writes back to storage (0 on tmpfs); cancelled_write_bytes those discarded again
+// before writeback (a file deleted or truncated). The kernel adds a reaped child's totals to its
+// parent's, so an exited nsexec's figures cover the whole stress tree it reaped.
+struct IoAccounting {
+    uint64_t rchar = 0, wchar = 0, read_bytes = 0, write_bytes = 0, cancelled_write_bytes = 0;
+};
+// "rchar: 123\nwchar: 45\n…" → numbers; nullopt when rchar or wchar is missing or malformed.
+std::optional<IoAccounting> parse_proc_io(std::string_view text);
 
 class PausedChild {
 public:
@@ -63,6 +76,9 @@ public:
     bool reaped() const noexcept { return status_.has_value(); }
     // Exit status as a shell reports it (128+N for a signal). Valid once reaped.
     int exit_status() const;
+    // The child's I/O accounting including every descendant it reaped. Read it after the child has
+    // exited (pidfd readable) and before reap(): a zombie still has its totals. nullopt otherwise.
+    std::optional<IoAccounting> io_accounting() const;
 
 private:
     pid_t pid_ = -1;

@@ -85,6 +85,15 @@ def binary(name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # /proc helpers
 
+def scratch_parent() -> str:
+    """Where a test makes files that must reach a block device (a tmpfs does no block IO): the VM's
+    scratch disk (E2E_SCRATCH_DIR, tests/vm), else the build dir's filesystem, else /var/tmp."""
+    for d in (os.environ.get("E2E_SCRATCH_DIR"), BUILD_DIR, "/var/tmp"):
+        if d and os.path.isdir(d) and os.access(d, os.W_OK):
+            return d
+    raise RuntimeError("no writable scratch directory (E2E_SCRATCH_DIR, BUILD_DIR, /var/tmp)")
+
+
 def make_container_id() -> str:
     """64 lowercase hex digits, like the container IDs kubelet and docker use."""
     return secrets.token_hex(32)
@@ -165,6 +174,116 @@ def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
 def cgroup_of(pid: int) -> str:
     with open(f"/proc/{pid}/cgroup") as f:
         return f.read()
+
+
+# ---------------------------------------------------------------------------------------------
+# The cgroup layout as this machine has it (v1, hybrid or v2), read, never assumed. Tests run in the
+# host's cgroup namespace: /proc/PID/cgroup paths are then paths below each hierarchy's mount point.
+
+@dataclasses.dataclass
+class CgroupHierarchy:
+    mount_point: str
+    v2: bool
+    controllers: frozenset  # v1: the mount's controllers ("cpu", "cpuacct", "name=systemd"); v2: empty
+    options: frozenset      # super options (v2: "nsdelegate", "memory_recursiveprot", …)
+
+
+def cgroup_hierarchies() -> list[CgroupHierarchy]:
+    """Every cgroup and cgroup2 mount under /sys/fs/cgroup, from /proc/self/mountinfo."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, tail = left.split(), right.split()
+            if len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2") or not fields[4].startswith(CGROUP_ROOT):
+                continue
+            opts = frozenset(tail[2].split(","))
+            v2 = tail[0] == "cgroup2"
+            ctrls = frozenset() if v2 else frozenset(o for o in opts if o not in ("rw", "ro") and
+                                                      (o.startswith("name=") or "=" not in o))
+            out.append(CgroupHierarchy(fields[4], v2, ctrls, opts))
+    return out
+
+
+def cgroup_layout() -> str:
+    """"v1", "hybrid" or "v2", as helper/cgroup.hpp defines them."""
+    hs = cgroup_hierarchies()
+    real_v1 = any(not h.v2 and any(not c.startswith("name=") for c in h.controllers) for h in hs)
+    has_v2 = any(h.v2 for h in hs)
+    return ("hybrid" if real_v1 else "v2") if has_v2 else "v1"
+
+
+def cgroup_dirs(pid: int) -> dict[str, str]:
+    """{controller: host dir} of PID's cgroups. v1 controllers map to their hierarchy's dir; "" is the
+    cgroup2 dir; on a v2 host every controller enabled for the dir maps to it as well."""
+    hs = cgroup_hierarchies()
+    out: dict[str, str] = {}
+    for line in cgroup_of(pid).splitlines():
+        hid, ctrls, path = line.split(":", 2)
+        if hid == "0" and not ctrls:
+            h = next((h for h in hs if h.v2), None)
+            if h is not None:
+                out[""] = h.mount_point + path.rstrip("/")
+            continue
+        want = frozenset(ctrls.split(","))
+        h = next((h for h in hs if not h.v2 and h.controllers & want), None)
+        if h is not None:
+            for c in want:
+                out[c] = h.mount_point + path.rstrip("/")
+    v2 = out.get("")
+    if v2 is not None:
+        try:
+            with open(f"{v2}/cgroup.controllers") as f:
+                for c in f.read().split():
+                    out.setdefault(c, v2)
+        except OSError:
+            pass
+        out.setdefault("cpu", v2)  # cpu.stat's usage_usec exists in every cgroup2 dir
+    return out
+
+
+def _keyed(path: str, key: str) -> int:
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(" ")
+            if k == key:
+                return int(v)
+    raise AssertionError(f"{path} has no {key}")
+
+
+def cpu_usage_ns(pid: int) -> int:
+    """CPU time charged to PID's cgroup: v1 cpuacct.usage, else v2 cpu.stat usage_usec."""
+    dirs = cgroup_dirs(pid)
+    d = dirs.get("cpuacct")
+    if d and d != dirs.get(""):
+        with open(f"{d}/cpuacct.usage") as f:
+            return int(f.read())
+    if "" in dirs:
+        return _keyed(f"{dirs['']}/cpu.stat", "usage_usec") * 1000
+    raise AssertionError(f"no cpu accounting cgroup for {pid}")
+
+
+def memory_usage(pid: int) -> int:
+    """Memory charged to PID's cgroup now: v1 memory.usage_in_bytes, else v2 memory.current."""
+    dirs = cgroup_dirs(pid)
+    d = dirs.get("memory")
+    if d is None:
+        raise AssertionError(f"no memory cgroup for {pid}")
+    name = "memory.current" if d == dirs.get("") else "memory.usage_in_bytes"
+    with open(f"{d}/{name}") as f:
+        return int(f.read())
+
+
+def io_counter_kind(pid: int) -> str | None:
+    """Which io counter the helper reads for PID's cgroup: "v1" (blkio: direct and self-synced IO
+    only), "v2" (io.stat: writeback attributed to the writer), None (no io counter)."""
+    dirs = cgroup_dirs(pid)
+    d = dirs.get("blkio")
+    if d and os.path.exists(f"{d}/blkio.throttle.io_service_bytes"):
+        return "v1"
+    if "" in dirs and os.path.exists(f"{dirs['']}/io.stat"):
+        return "v2"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,15 +794,29 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         self._image_imported = True
 
     def run_target(self, volume_path: str | None = None, command=("sleep", "3600"),
-                   cgroup_parent: str | None = None) -> Target:
+                   cgroup_parent: str | None = None, systemd_names: bool = False,
+                   memory_limit: int | None = None) -> Target:
+        """A running busybox target. Its cgroup is kubelet's cgroupfs layout,
+        /kubepods/besteffort/pod<uid>/<id>, or with SYSTEMD_NAMES the systemd driver's names,
+        /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope
+        (plain directories: runc's cgroupfs driver makes them); CGROUP_PARENT replaces the parent.
+        MEMORY_LIMIT (bytes) sets the container's memory limit."""
         if self.proc is None or self.proc.poll() is not None:
             raise RuntimeError("Containerd.run_target: containerd is not running (call start())")
         self._import_image()
         cid = make_container_id()
-        parent = cgroup_parent if cgroup_parent else f"/kubepods/besteffort/pod{uuid.uuid4()}"
-        cgroup = parent.rstrip("/") + "/" + cid
+        pod = str(uuid.uuid4())
+        if systemd_names:
+            parent = cgroup_parent or ("/kubepods.slice/kubepods-besteffort.slice/"
+                                       f"kubepods-besteffort-pod{pod.replace('-', '_')}.slice")
+            cgroup = f"{parent.rstrip('/')}/cri-containerd-{cid}.scope"
+        else:
+            parent = cgroup_parent or f"/kubepods/besteffort/pod{pod}"
+            cgroup = f"{parent.rstrip('/')}/{cid}"
         argv = ["run", "-d", "--cgroup", cgroup, "--runc-root", f"{self.tmp}/runc",
                 "--log-uri", f"file://{self.tmp}/volumes/{cid[:12]}.log"]
+        if memory_limit:
+            argv += ["--memory-limit", str(memory_limit)]
         host_dir = None
         if volume_path:
             host_dir = self._new_volume()

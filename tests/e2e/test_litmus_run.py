@@ -29,15 +29,6 @@ RESULT = f"{ENGINE}-{EXPERIMENT}"
 UID = "8f1d7c36-3f5e-4b8e-9b55-0d1f2c3a4b5c"
 
 
-def cpu_usage_ns(pid: int) -> int:
-    for line in harness.cgroup_of(pid).splitlines():
-        _, ctrls, path = line.split(":", 2)
-        if "cpuacct" in ctrls.split(","):
-            with open(f"/sys/fs/cgroup/{ctrls}{path}/cpuacct.usage") as f:
-                return int(f.read())
-    raise AssertionError(f"no cpuacct cgroup for {pid}")
-
-
 class LitmusRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -127,13 +118,13 @@ class LitmusRun(unittest.TestCase):
         a1, a2, b1 = self.target(), self.target(), self.target()
         self.put_pod("cart-5f7c9-abcde", [{"name": "app", "id": a1.id}, {"name": "sidecar", "id": a2.id}])
         self.put_pod("pay-6d8b4-fghij", [{"name": "app", "id": b1.id}, {"name": "proxy", "id": "f" * 64}])
-        before = {t.id: cpu_usage_ns(t.pid) for t in (a1, a2, b1)}
+        before = {t.id: harness.cpu_usage_ns(t.pid) for t in (a1, a2, b1)}
         bases = {t.id: set(harness.pids_in_pidns(harness.pidns_of(t.pid))) for t in (a1, a2, b1)}
         t0 = time.monotonic()
         rc, err = self.run_helper(self.env(f"cart-5f7c9-abcde:{NS}:ALL;pay-6d8b4-fghij:{NS}:app"))
         self.assertEqual(rc, 0, err)
         for t in (a1, a2, b1):
-            grew = (cpu_usage_ns(t.pid) - before[t.id]) / 1e9
+            grew = (harness.cpu_usage_ns(t.pid) - before[t.id]) / 1e9
             self.assertGreater(grew, 0.8, f"target {t.id[:12]} got {grew:.2f} core-s\n{err}")
             self.assertEqual(self.ours_in(t, bases[t.id]), [])
         self.assertEqual(self.annotation_history(), [

@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
             j["memory_peak_bytes"] = to_json(c.memory_peak_bytes);
             j["io_read_bytes"] = to_json(c.io_read_bytes);
             j["io_write_bytes"] = to_json(c.io_write_bytes);
+            j["io_source"] = nullptr;
+            if (c.io_source == IoCounterSource::V1Blkio) j["io_source"] = "v1";
+            if (c.io_source == IoCounterSource::V2IoStat) j["io_source"] = "v2";
             std::cout << j.dump() << "\n";
         } else {
             return usage();

@@ -1,0 +1,38 @@
+#include "files.hpp"
+
+#include "fd.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace stress {
+
+std::optional<std::string> read_text(const std::string& path, const char** failed_call) {
+    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (!fd) {
+        if (failed_call) *failed_call = "open";
+        return std::nullopt;
+    }
+    std::string out;
+    char buf[8192];
+    while (true) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (failed_call) *failed_call = "read";
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+std::string read_text_or_throw(const std::string& path, ErrorCode code) {
+    const char* failed_call = "read";
+    auto text = read_text(path, &failed_call);
+    if (!text) throw_sys(code, std::string(failed_call) + " " + path);
+    return *text;
+}
+
+} // namespace stress
