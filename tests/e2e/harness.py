@@ -274,6 +274,17 @@ def memory_usage(pid: int) -> int:
         return int(f.read())
 
 
+def oom_kills(pid: int) -> int:
+    """How many processes the OOM killer killed in PID's memory cgroup: v1 memory.oom_control's
+    oom_kill, v2 memory.events' oom_kill."""
+    dirs = cgroup_dirs(pid)
+    d = dirs.get("memory")
+    if d is None:
+        raise AssertionError(f"no memory cgroup for {pid}")
+    name = "memory.events" if d == dirs.get("") else "memory.oom_control"
+    return _keyed(f"{d}/{name}", "oom_kill")
+
+
 def io_counter_kind(pid: int) -> str | None:
     """Which io counter the helper reads for PID's cgroup: "v1" (blkio: direct and self-synced IO
     only), "v2" (io.stat: writeback attributed to the writer), None (no io counter)."""

@@ -142,6 +142,37 @@ class HelperE2E(unittest.TestCase):
         self.assertGreaterEqual(grew_mib, 48, err)
         self.assertRegex(err, r"memory peak \+\d+\.\d MiB")
 
+    def test_memory_limited_target_driven_to_oom(self):
+        """1 worker x 128 MiB into a target limited to 64 MiB: the OOM killer strikes inside the target's
+        cgroup (stress-ng's workers are its first choice), the target itself lives on, the run ends
+        as planned and nothing of ours is left."""
+        t = self.target(memory_limit=64 << 20)
+        base = self.baseline(t)
+        kills_before = harness.oom_kills(t.pid)
+        env = self.env(STRESS_TYPE="pod-memory-stress", TOTAL_CHAOS_DURATION=4, NUMBER_OF_WORKERS=1,
+                       MEMORY_CONSUMPTION=128)
+        r = self.run_helper(self.argv(t), env)
+        kills = harness.oom_kills(t.pid) - kills_before
+        self.figures.append(f"memory stress 128 MiB into a 64 MiB target: {kills} OOM kill(s), helper exit {r.returncode}")
+        self.assertGreater(kills, 0, f"no OOM kill in the target's cgroup\n{r.stderr}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"memory peak \+\d+\.\d MiB")
+        self.assertIsNotNone(harness.pidns_of(t.pid), "the target's init died")
+        self.assertFalse(harness.is_zombie(t.pid), "the target's init died")
+        self.assertTrue(harness.wait_until(lambda: not self.ours_in(t, base), 5), self.ours_in(t, base))
+
+    def test_target_in_a_systemd_driver_cgroup(self):
+        """kubelet with the systemd cgroup driver names the cgroups
+        kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope."""
+        t = self.target(systemd_names=True)
+        self.assertIn(f"/cri-containerd-{t.id}.scope", harness.cgroup_dirs(t.pid)["cpu"])
+        before = harness.cpu_usage_ns(t.pid)
+        env = self.env(STRESS_TYPE="pod-cpu-stress", TOTAL_CHAOS_DURATION=2, CPU_CORES=1, CPU_LOAD=50)
+        r = self.run_helper(self.argv(t), env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        grew = (harness.cpu_usage_ns(t.pid) - before) / 1e9
+        self.assertGreaterEqual(grew, 0.5, f"the stress was not charged to the target's cgroup\n{r.stderr}")
+
     # -- 3. several targets at once --------------------------------------------------------------
 
     def test_three_targets_are_injected_concurrently(self):
