@@ -39,7 +39,7 @@ import uuid
 import harness
 
 # Generous for a 2-core machine shared with builds.
-PROBE_TIMEOUT = 60
+PROBE_TIMEOUT = harness.scaled(60)
 CPU_STRESS_S = 2
 MEM_STRESS_BYTES = 64 << 20
 
@@ -126,7 +126,7 @@ def _mkdir_cgroup(h, rel, created):
 def _rmdir_cgroups(dirs):
     """Deepest first; EBUSY while the last tasks of a killed process are still exiting."""
     for d in sorted(set(dirs), key=lambda p: p.count("/"), reverse=True):
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + harness.scaled(5)
         while True:
             try:
                 os.rmdir(d)
@@ -423,7 +423,7 @@ class CgroupProbeTest(unittest.TestCase):
         os.sync()
         grown = lambda: self.counters()["io_write_bytes"] - before["io_write_bytes"]
         if before["io_source"] == "v2":
-            self.assertTrue(harness.wait_until(lambda: grown() >= size * 3 // 4, 30, 0.2),
+            self.assertTrue(harness.wait_until(lambda: grown() >= size * 3 // 4, harness.scaled(30), 0.2),
                             f"cgroup v2 io.stat counted {grown()} bytes of the target's {size} written back")
         else:
             self.assertEqual(before["io_source"], "v1")

@@ -58,7 +58,7 @@ class HelperE2E(unittest.TestCase):
         return env
 
     def run_helper(self, argv, env, timeout=60):
-        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=harness.scaled(timeout))
 
     def ours_in(self, target, baseline):
         """Processes in the target's PID namespace that were not there before the run (zombies included)."""
@@ -81,12 +81,12 @@ class HelperE2E(unittest.TestCase):
                        NUMBER_OF_WORKERS=1, FILESYSTEM_UTILIZATION_BYTES=1)
         proc = subprocess.Popen(self.argv(t), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         seen_in_volume = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + harness.scaled(30)
         while proc.poll() is None and time.monotonic() < deadline:
             for dirpath, dirs, files in os.walk(t.volume_host_dir):
                 seen_in_volume += [os.path.join(dirpath, n) for n in dirs + files]
             time.sleep(0.05)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=harness.scaled(30))
         self.assertEqual(proc.returncode, 0, err)
         self.assertTrue(any("stress-ng" in p for p in seen_in_volume),
                         f"no stress-ng files appeared in the volume's host dir during the run:\n{err}")
@@ -159,7 +159,7 @@ class HelperE2E(unittest.TestCase):
         self.assertRegex(r.stderr, r"memory peak \+\d+\.\d MiB")
         self.assertIsNotNone(harness.pidns_of(t.pid), "the target's init died")
         self.assertFalse(harness.is_zombie(t.pid), "the target's init died")
-        self.assertTrue(harness.wait_until(lambda: not self.ours_in(t, base), 5), self.ours_in(t, base))
+        self.assertTrue(harness.wait_until(lambda: not self.ours_in(t, base), harness.scaled(5)), self.ours_in(t, base))
 
     def test_target_in_a_systemd_driver_cgroup(self):
         """kubelet with the systemd cgroup driver names the cgroups
@@ -183,9 +183,9 @@ class HelperE2E(unittest.TestCase):
         proc = subprocess.Popen(self.argv(*targets), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         all_running = harness.wait_until(
-            lambda: all(self.stress_running_in(t, b) for t, b in zip(targets, bases)), timeout=10, interval=0.002)
+            lambda: all(self.stress_running_in(t, b) for t, b in zip(targets, bases)), timeout=harness.scaled(10), interval=0.002)
         seen_after = time.monotonic() - t0
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=harness.scaled(30))
         self.assertTrue(all_running, err)
         self.assertEqual(proc.returncode, 0, err)
         startup = re.search(r'every target" startup=(\d+)ms', err)
@@ -193,7 +193,7 @@ class HelperE2E(unittest.TestCase):
         self.figures.append(f"3 targets: helper start -> every stress-ng seen running {seen_after * 1000:.0f} ms "
                             f"(helper's own figure: {startup.group(1)} ms after targets resolved)")
         # Concurrent: each target ran for the whole duration at the same time, not one after another.
-        self.assertLess(time.monotonic() - t0, 3 * 3, err)
+        self.assertLess(time.monotonic() - t0, harness.scaled(3 * 3), err)
         for t, b in zip(targets, bases):
             self.assertEqual(self.ours_in(t, b), [])
 
@@ -204,12 +204,12 @@ class HelperE2E(unittest.TestCase):
         base = self.baseline(t)
         env = self.env(STRESS_TYPE="pod-cpu-stress", TOTAL_CHAOS_DURATION=60, CPU_CORES=2, CPU_LOAD=20)
         proc = subprocess.Popen(self.argv(t), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.assertTrue(harness.wait_until(lambda: self.stress_running_in(t, base, 3), timeout=10))
+        self.assertTrue(harness.wait_until(lambda: self.stress_running_in(t, base, 3), timeout=harness.scaled(10)))
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=1.0, interval=0.005)
+        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=harness.scaled(1.0), interval=0.005)
         took = time.monotonic() - t0
-        _, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=harness.scaled(10))
         self.figures.append(f"SIGTERM -> nothing left in the target: {took * 1000:.0f} ms")
         self.assertTrue(gone, f"left in the target after 1 s: {self.ours_in(t, base)}\n{err}")
         self.assertEqual(proc.returncode, 1, err)
@@ -220,11 +220,11 @@ class HelperE2E(unittest.TestCase):
         base = self.baseline(t)
         env = self.env(STRESS_TYPE="pod-cpu-stress", TOTAL_CHAOS_DURATION=60, CPU_CORES=2, CPU_LOAD=20)
         proc = subprocess.Popen(self.argv(t), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.assertTrue(harness.wait_until(lambda: self.stress_running_in(t, base, 3), timeout=10))
+        self.assertTrue(harness.wait_until(lambda: self.stress_running_in(t, base, 3), timeout=harness.scaled(10)))
         t0 = time.monotonic()
         proc.kill()
         proc.wait()
-        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=2.0, interval=0.005)
+        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=harness.scaled(2.0), interval=0.005)
         self.figures.append(f"SIGKILL of the helper -> nothing left in the target: "
                             f"{(time.monotonic() - t0) * 1000:.0f} ms")
         self.assertTrue(gone, f"left in the target after 2 s: {self.ours_in(t, base)}")
@@ -334,7 +334,7 @@ class HelperE2E(unittest.TestCase):
         before = harness.cpu_usage_ns(t.pid)
         env = self.env(STRESS_TYPE="pod-cpu-stress", TOTAL_CHAOS_DURATION=2, CPU_CORES=1, CPU_LOAD=50)
         r = subprocess.run(["unshare", "-C", "--"] + self.argv(t), env=env, preexec_fn=enter,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=harness.scaled(60))
         self.assertEqual(r.returncode, 0, r.stderr)
         grew = (harness.cpu_usage_ns(t.pid) - before) / 1e9
         self.assertGreaterEqual(grew, 0.5, f"the stress was not charged to the target's cgroup\n{r.stderr}")

@@ -94,7 +94,7 @@ class LitmusRun(unittest.TestCase):
 
     def run_helper(self, env, timeout=90):
         proc = self.start(env)
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(timeout=harness.scaled(timeout))
         self.assert_no_token(out + err)
         return proc.returncode, err
 
@@ -151,11 +151,11 @@ class LitmusRun(unittest.TestCase):
         base = set(harness.pids_in_pidns(harness.pidns_of(t.pid)))
         proc = self.start(self.env(f"web-1:{NS}:nginx", TOTAL_CHAOS_DURATION="60"))
         ran = harness.wait_until(lambda: any((harness.comm_of(p) or "").startswith("stress-ng")
-                                             for p in self.ours_in(t, base)), timeout=15)
+                                             for p in self.ours_in(t, base)), timeout=harness.scaled(15))
         self.assertTrue(ran)
         proc.send_signal(signal.SIGTERM)
-        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=1.0, interval=0.005)
-        out, err = proc.communicate(timeout=30)
+        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=harness.scaled(1.0), interval=0.005)
+        out, err = proc.communicate(timeout=harness.scaled(30))
         self.assert_no_token(out + err)
         self.assertTrue(gone, err)
         self.assertEqual(proc.returncode, 1, err)
@@ -179,18 +179,18 @@ class LitmusRun(unittest.TestCase):
         base = set(harness.pids_in_pidns(harness.pidns_of(t.pid)))
         self.api.always_fail(500, method="PATCH")
         proc = self.start(self.env(f"web-9:{NS}:nginx", TOTAL_CHAOS_DURATION="120", STATUS_CHECK_TIMEOUT="60"))
-        self.assertTrue(harness.wait_until(lambda: len(self.api.requests_matching("PATCH")) >= 2, timeout=15))
+        self.assertTrue(harness.wait_until(lambda: len(self.api.requests_matching("PATCH")) >= 2, timeout=harness.scaled(15)))
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=1.0, interval=0.005)
-        out, err = proc.communicate(timeout=90)
+        gone = harness.wait_until(lambda: not self.ours_in(t, base), timeout=harness.scaled(1.0), interval=0.005)
+        out, err = proc.communicate(timeout=harness.scaled(90))
         took = time.monotonic() - t0
         self.assert_no_token(out + err)
         self.assertTrue(gone, err)
         self.assertEqual(proc.returncode, 1, err)
         self.assertIn("[Abort]", err)
         # After an abort every write gets one attempt: a 60 s retry budget anywhere would show here.
-        self.assertLess(took, 10, err)
+        self.assertLess(took, harness.scaled(10), err)
         self.figures.append(f"SIGTERM while the API fails: helper exited after {took * 1000:.0f} ms")
 
     # -- 3. failures are written back -------------------------------------------------------------
@@ -229,7 +229,7 @@ class LitmusRun(unittest.TestCase):
         out = self.expect_failure(self.env(f"web-5:{NS}:nginx", STATUS_CHECK_TIMEOUT="3"), "HELPER_ERROR",
                                   "web-5", "500")
         took = time.monotonic() - t0
-        self.assertLess(took, 3 + 10, out)
+        self.assertLess(took, harness.scaled(3 + 10), out)
         self.assertGreaterEqual(len(self.api.requests_matching("GET", apiserver.pod_path(NS, "web-5"))), 2)
 
     def test_401_is_clear(self):
