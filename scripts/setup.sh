@@ -17,6 +17,8 @@ packages=(
   containerd runc docker.io busybox-static python3 openssl util-linux iproute2 procps
   # test: the LIB_IMAGE built offline (scripts/build-image.py)
   buildah debootstrap
+  # test: the pure cgroup v2 leg in a VM (tests/vm/vm.py; it fetches Debian's kernel package itself)
+  qemu-system-x86 e2fsprogs
 )
 
 missing=()

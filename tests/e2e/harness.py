@@ -678,6 +678,7 @@ class _Daemon:
         os.chmod(self.tmp, 0o711)
         self.log_path = os.path.join(self.tmp, "daemon.log")
         os.makedirs(os.path.join(self.tmp, "volumes"))
+        self._volumes: list[str] = []
         _host_dirs_to_remove.update(d for d in _RUNTIME_HOST_DIRS[self.kind] if not os.path.isdir(d))
         _live.add(self)
 
@@ -720,11 +721,17 @@ class _Daemon:
         raise RuntimeError(f"{what} did not start: {last}\n--- last lines of {what}'s log ---\n{tail}")
 
     def _new_volume(self) -> str:
-        return tempfile.mkdtemp(prefix="vol-", dir=os.path.join(self.tmp, "volumes"))
+        """A fresh host dir for a target's volume (the stand-in for a PVC). In the VM leg it lies on
+        the scratch disk (E2E_SCRATCH_DIR), block-backed like a PVC, where the guest's /tmp is a tmpfs."""
+        d = tempfile.mkdtemp(prefix="vol-", dir=os.environ.get("E2E_SCRATCH_DIR") or os.path.join(self.tmp, "volumes"))
+        self._volumes.append(d)
+        return d
 
     def _final_cleanup(self, ids: list[str], words: list[str]) -> None:
         """After the daemon is gone: SIGKILL any shim or container process still tied to us,
-        unmount what is left under the temp dir, remove the temp dir."""
+        unmount what is left under the temp dir, remove the temp dir and the volumes."""
+        for d in getattr(self, "_volumes", []):
+            shutil.rmtree(d, ignore_errors=True)
         for _ in range(3):
             leftovers = {p for p in set(_pids_mentioning(*words)) | set(_pids_in_cgroups_of(ids))
                          if p != os.getpid() and not is_zombie(p)}

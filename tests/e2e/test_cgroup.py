@@ -107,15 +107,34 @@ def _read(path):
         return f.read()
 
 
+def _enable_v2_controllers(parent):
+    """Makes every controller PARENT has available to its children (cgroup.subtree_control), as
+    runtimes do on v2. PARENT must hold no process (the root excepted): EBUSY otherwise."""
+    wanted = _read(os.path.join(parent, "cgroup.controllers")).split()
+    enabled = _read(os.path.join(parent, "cgroup.subtree_control")).split()
+    missing = [c for c in wanted if c not in enabled]
+    if not missing:
+        return
+    try:
+        _write(os.path.join(parent, "cgroup.subtree_control"), " ".join("+" + c for c in missing))
+    except OSError as e:
+        if e.errno == errno.EBUSY:
+            raise unittest.SkipTest(f"{parent} holds processes: its controllers cannot be delegated to the "
+                                    "test's cgroups (run the test from a cgroup of its own)")
+        raise
+
+
 def _mkdir_cgroup(h, rel, created):
     """mkdir -p REL below H's base, recording each new dir in CREATED at once (for the cleanup). A
     new v1 cpuset starts with no cpus/mems and accepts no task (ENOSPC), so each new level copies
-    its parent's, as container runtimes do."""
+    its parent's, as container runtimes do; on v2 each level gets its parent's controllers."""
     path = h.base
     for part in rel.split("/"):
         parent, path = path, os.path.join(path, part)
         if os.path.isdir(path):
             continue
+        if h.v2:
+            _enable_v2_controllers(parent)
         os.mkdir(path)
         created.append(path)
         if not h.v2 and "cpuset" in h.controllers.split(","):

@@ -3,9 +3,7 @@ puzzling failure in the tests that use it: a private containerd runs a busybox-o
 the target has no stress-ng, its volume is the host dir, docker targets run and report their
 pid, and stop() leaves nothing behind."""
 
-import glob
 import os
-import re
 import subprocess
 import unittest
 
@@ -13,8 +11,17 @@ import harness
 
 
 def _cgroup_dirs(path: str) -> list[str]:
-    """Every hierarchy's directory for cgroup PATH that exists."""
-    return [d for d in glob.glob(harness.CGROUP_ROOT + "/*" + path) if os.path.isdir(d)]
+    """PATH's directory in every mounted hierarchy where it exists (one per v1 hierarchy, the v2 one)."""
+    return [d for d in (h.mount_point + path for h in harness.cgroup_hierarchies()) if os.path.isdir(d)]
+
+
+def _memory_cgroup_path(pid: int) -> str:
+    """PID's cgroup path in the hierarchy that holds the memory controller (v1 memory, or v2)."""
+    for line in harness.cgroup_of(pid).splitlines():
+        hid, ctrls, path = line.split(":", 2)
+        if "memory" in ctrls.split(",") or (harness.cgroup_layout() == "v2" and hid == "0"):
+            return path
+    raise AssertionError(f"no memory cgroup for {pid}")
 
 
 class HelpersTest(unittest.TestCase):
@@ -77,9 +84,8 @@ class ContainerdTest(unittest.TestCase):
         self.assertEqual(harness.comm_of(t.pid), "sleep")
 
     def test_cgroup_is_kubelet_shaped(self):
-        text = harness.cgroup_of(self.target.pid)
-        self.assertRegex(text, r"(?m)^\d+:[^:]*memory[^:]*:/kubepods/besteffort/pod[0-9a-f-]{36}/"
-                         + self.target.id + "$")
+        self.assertRegex(_memory_cgroup_path(self.target.pid),
+                         r"^/kubepods/besteffort/pod[0-9a-f-]{36}/" + self.target.id + "$")
 
     def test_target_has_busybox_and_no_stress_ng(self):
         root = f"/proc/{self.target.pid}/root"
@@ -144,9 +150,8 @@ class ContainerdStopTest(unittest.TestCase):
         with ctd:
             t = ctd.run_target(volume_path="/v")
             tmp, sock = ctd.tmp, ctd.socket
-            pod_cgroup = "/" + "/".join(
-                re.search(r"(?m)^\d+:[^:]*memory[^:]*:/(.*)/[0-9a-f]{64}$", harness.cgroup_of(t.pid))
-                .group(1).split("/"))
+            pod_cgroup = os.path.dirname(_memory_cgroup_path(t.pid))
+            self.assertRegex(pod_cgroup, r"^/kubepods/besteffort/pod[0-9a-f-]{36}$")
             daemon_pid = ctd.proc.pid
             self.assertTrue(_cgroup_dirs(pod_cgroup))
         ctd.stop()  # again: nothing to do, no error

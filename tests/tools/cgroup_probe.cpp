@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
             std::cout << to_json(target_cgroups(pid)).dump() << "\n";
         } else if (cmd == "attach" && argc == 4) {
             const pid_t child = parse_pid(argv[3]);
+            // As the helper does (main.cpp): from a private cgroup namespace, join the host's first;
+            // with nsdelegate the cgroup.procs write across our namespace boundary fails otherwise.
+            join_host_cgroup_namespace(pid);
             TargetCgroups cg = target_cgroups(pid);
             attach_to_cgroups(cg, child);
             std::cout << to_json(cg).dump() << "\n";
