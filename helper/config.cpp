@@ -210,7 +210,7 @@ std::string parse_container_id(const Setting& s) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stress values: which stress type uses which value (CONTRACT §3).
+// Stress values: which stress type uses which value (docs/litmus-contract.md §3).
 
 enum class StressValue { CpuCores, CpuLoad, MemoryMib, Workers, FsPercent, FsGib, VolumeMountPath };
 

@@ -1,4 +1,4 @@
-// config.hpp — the environment (CONTRACT §2) and the command line, parsed once into a validated Config.
+// config.hpp — the environment (docs/litmus-contract.md §2) and the command line, parsed once into a validated Config.
 //
 // Owns: reading env/argv, validating every value. Touches nothing else (no files, no processes, no logs).
 // Rules: empty means unset; integers are decimal digits only (no sign, no whitespace, no trailing
@@ -59,7 +59,7 @@ struct Config {
     // -name (only "stress-chaos" is supported)
     std::string helper_name;
 
-    // --- stress (CONTRACT §2, §3). Only the values the stress type uses are filled in; unset
+    // --- stress (docs/litmus-contract.md §2, §3). Only the values the stress type uses are filled in; unset
     // optionals mean "not given" (build_stress_command applies stress_defaults).
     StressType stress_type = StressType::Cpu;                 // STRESS_TYPE, required
     int duration_s = 30;                                      // TOTAL_CHAOS_DURATION, 1..31536000
@@ -94,7 +94,7 @@ struct Config {
     bool dry_run = false;                                     // --dry-run: print the plan, change nothing
     bool debug = false;                                       // --debug or HELPER_LOG_LEVEL=debug
 
-    // --- our parts (DESIGN "It finds its own parts"); "" = look next to the executable, then installed places
+    // --- our parts (docs/architecture.md "It finds its own parts"); "" = look next to the executable, then installed places
     std::string nsexec_path;                                  // --nsexec / NSEXEC_PATH
     std::string libnsenter_path;                              // --libnsenter / LIBNSENTER_PATH
 

@@ -1,6 +1,6 @@
 // error.hpp — the one error type of the helper, and how messages are built.
 //
-// Convention (STYLE.md): a failure message is built where it happens and names the syscall,
+// Convention (docs/architecture.md, "Conventions"): a failure message is built where it happens and names the syscall,
 // the path or pid and the errno text ("open /proc/42/ns/pid: No such file or directory").
 // Callers add context on the outside by catching and rethrowing with a prefix.
 // Modules throw `Error`; main catches once, logs, maps `code` to a Litmus errorCode and exits 1.
@@ -12,7 +12,7 @@
 
 namespace stress {
 
-// The Litmus errorCode values (CONTRACT §7), written to ChaosResult.status.experimentStatus.errorOutput.
+// The Litmus errorCode values (docs/litmus-contract.md §7), written to ChaosResult.status.experimentStatus.errorOutput.
 enum class ErrorCode {
     HelperError,           // HELPER_ERROR: bad configuration, missing parts, our own failures
     ContainerRuntimeError, // CONTAINER_RUNTIME_ERROR: runtime socket/API, container not running

@@ -20,7 +20,7 @@
 
 namespace stress {
 
-// The parts of this image the helper runs (DESIGN "It finds its own parts").
+// The parts of this image the helper runs (docs/architecture.md "It finds its own parts").
 struct Parts {
     std::string nsexec;
     std::string libnsenter;

@@ -1,4 +1,4 @@
-// litmus.hpp — what the helper reads from and writes to Kubernetes for Litmus (CONTRACT §4, §6, §7):
+// litmus.hpp — what the helper reads from and writes to Kubernetes for Litmus (docs/litmus-contract.md §4, §6, §7):
 // target pods → target containers, the ChaosResult annotations and errorOutput, the ChaosEngine
 // events, the OOM-kill check. Built on kube::Client; the JSON shaping is in pure functions that
 // take and return JSON, so the unit tests feed recorded objects (tests/fixtures).
@@ -20,7 +20,7 @@
 
 namespace stress {
 
-// The Litmus environment these operations need (CONTRACT §2).
+// The Litmus environment these operations need (docs/litmus-contract.md §2).
 struct LitmusContext {
     std::string chaos_namespace = "litmus";  // CHAOS_NAMESPACE
     std::string chaosengine;                 // CHAOSENGINE ("" = no engine: no events)
@@ -86,7 +86,7 @@ nlohmann::json new_engine_event(const LitmusContext& ctx, const std::string& rea
 void bump_event(nlohmann::json& event, const std::string& message, const std::string& now);
 
 // True when the container's last (or current) termination has exit code 137: killed by the OOM
-// killer (or SIGKILL). Memory stress that does this counts as success (CONTRACT §6).
+// killer (or SIGKILL). Memory stress that does this counts as success (docs/litmus-contract.md §6).
 bool container_oom_killed(const nlohmann::json& pod, const std::string& container);
 
 // "2026-01-02T03:04:05Z", the metav1.Time format.

@@ -1,4 +1,4 @@
-// log.hpp — logrus-compatible text lines on stderr (CONTRACT §8).
+// log.hpp — logrus-compatible text lines on stderr (docs/litmus-contract.md §8).
 //
 //   time="2026-01-02T03:04:05Z" level=info msg="[Info]: ..." key=value ...
 //

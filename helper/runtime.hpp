@@ -1,5 +1,5 @@
 // runtime.hpp — container ID → PID of the container's init process, one class per backend
-// behind one interface (DESIGN "Native clients first, CLIs as fallbacks").
+// behind one interface (docs/architecture.md "Native clients first, CLIs as fallbacks").
 //
 // Backends: containerd (gRPC Tasks API), docker (Engine API on the unix socket), crio (HTTP info
 // endpoint on crio.sock), crictl (CLI, when a crictl binary is present), cgroup-scan (/proc/*/cgroup).

@@ -1,4 +1,4 @@
-// stressors.hpp — Config → the stress-ng argv (CONTRACT §3). A pure function; never a shell string.
+// stressors.hpp — Config → the stress-ng argv (docs/litmus-contract.md §3). A pure function; never a shell string.
 //
 //   stress-ng --timeout <D>s --metrics-brief <stressor options>
 //

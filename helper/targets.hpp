@@ -1,4 +1,4 @@
-// targets.hpp — TARGETS = "pod:namespace:containers;pod:namespace:containers…" (CONTRACT §2).
+// targets.hpp — TARGETS = "pod:namespace:containers;pod:namespace:containers…" (docs/litmus-contract.md §2).
 // containers is a comma list or "all" (any case). Pure parsing; errors are ConfigError naming
 // TARGETS (or the flag that gave the value), the whole value and the bad entry, e.g.
 //   TARGETS="web:default:": entry "web:default:": empty container name

@@ -8,7 +8,7 @@
  * single-threaded at this point, which setns(CLONE_NEWNS) requires (EINVAL otherwise — the reason
  * Go's nsutil can't do this).
  *
- * Rules (STYLE.md): without the trigger variable it does nothing; it never returns with a half
+ * Rules (docs/architecture.md, "Conventions"): without the trigger variable it does nothing; it never returns with a half
  * state: a failure prints one line and _exit(125)s, like nsexec's own failures. Before main it
  * removes its variables (and itself from LD_PRELOAD), so nothing the program starts inherits them.
  */

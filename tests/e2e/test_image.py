@@ -3,9 +3,9 @@
 The image is built from docker/Dockerfile by scripts/build-image.py (a debootstrap base and buildah,
 offline; the archive is reused while the Dockerfile and the sources are unchanged), imported into a
 private containerd with `ctr images import`, and run with `ctr run` as the kubelet runs Litmus's
-helper pod (CONTRACT §1): privileged, in the host's PID namespace (the one containerd runs in), host
+helper pod (docs/litmus-contract.md §1): privileged, in the host's PID namespace (the one containerd runs in), host
 network, the host's /sys at /sys, the runtime socket at SOCKET_PATH, the service-account files at
-/var/run/secrets/kubernetes.io/serviceaccount, the environment of CONTRACT §2 plus
+/var/run/secrets/kubernetes.io/serviceaccount, the environment of docs/litmus-contract.md §2 plus
 KUBERNETES_SERVICE_HOST/PORT, command `/bin/bash -c "./helpers -name stress-chaos"`. The target is a
 busybox-only container with a volume (a host dir), named by a pod in the stand-in API server.
 

@@ -1,5 +1,5 @@
 """End-to-end: the helper run exactly as Litmus runs it (`./helpers -name stress-chaos`, the
-environment of CONTRACT §2, service-account files at their real path in a private mount namespace,
+environment of docs/litmus-contract.md §2, service-account files at their real path in a private mount namespace,
 KUBERNETES_SERVICE_HOST/PORT), against the stand-in API server (apiserver.py: real HTTPS, bearer
 token, real object shapes) whose pods point at real containers in a private containerd.
 

@@ -1,4 +1,4 @@
-// Tests for helper/config: Go flag forms, the environment (CONTRACT §2), every bad value a named error.
+// Tests for helper/config: Go flag forms, the environment (docs/litmus-contract.md §2), every bad value a named error.
 #include "config.hpp"
 
 #include <catch2/catch.hpp>

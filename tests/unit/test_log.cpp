@@ -1,4 +1,4 @@
-// Tests for helper/log: logrus TextFormatter lines (CONTRACT §8).
+// Tests for helper/log: logrus TextFormatter lines (docs/litmus-contract.md §8).
 // The expected texts are what logrus v1 prints: needsQuoting + fmt's %q (strconv.Quote).
 #include "log.hpp"
 

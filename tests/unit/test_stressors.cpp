@@ -1,4 +1,4 @@
-// Tests for helper/stressors: Config → the exact stress-ng argv (CONTRACT §3).
+// Tests for helper/stressors: Config → the exact stress-ng argv (docs/litmus-contract.md §3).
 #include "config.hpp"
 #include "stressors.hpp"
 

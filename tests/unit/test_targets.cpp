@@ -1,4 +1,4 @@
-// Tests for helper/targets: TARGETS = "pod:namespace:containers;..." (CONTRACT §2).
+// Tests for helper/targets: TARGETS = "pod:namespace:containers;..." (docs/litmus-contract.md §2).
 #include "config.hpp"
 #include "targets.hpp"
 
