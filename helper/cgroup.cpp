@@ -2,6 +2,8 @@
 
 #include "fd.hpp"
 #include "files.hpp"
+#include "process.hpp"
+#include "text.hpp"
 #include "log.hpp"
 
 #include <dirent.h>
@@ -33,17 +35,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
         text.remove_prefix(nl + 1);
     }
     return lines;
-}
-
-std::vector<std::string_view> split(std::string_view text, char sep) {
-    std::vector<std::string_view> parts;
-    while (true) {
-        size_t pos = text.find(sep);
-        parts.push_back(text.substr(0, pos));
-        if (pos == std::string_view::npos) break;
-        text.remove_prefix(pos + 1);
-    }
-    return parts;
 }
 
 std::vector<std::string_view> split_words(std::string_view text) {
@@ -473,16 +464,11 @@ bool sees_cgroups_from_below() {
     return false;
 }
 
-// The parent pid from /proc/PID/stat ("pid (comm) state ppid …"; comm may hold spaces and ')').
+// The parent pid from /proc/PID/stat, 0 when the process is gone.
 pid_t parent_of(pid_t pid) {
-    auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return 0;
-    size_t close = stat->rfind(')');
-    if (close == std::string::npos) return 0;
-    auto words = split_words(std::string_view(*stat).substr(close + 1));
-    if (words.size() < 2) return 0;
-    auto ppid = parse_u64(words[1]);
-    return ppid ? static_cast<pid_t>(*ppid) : 0;
+    auto text = read_text("/proc/" + std::to_string(pid) + "/stat");
+    auto stat = text ? parse_proc_stat(*text) : std::nullopt;
+    return stat ? stat->ppid : 0;
 }
 
 } // namespace

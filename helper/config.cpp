@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
@@ -166,13 +168,6 @@ std::string parse_object_name(const Setting& s) {
               });
     if (!ok) fail(s, "a Kubernetes name (letters, digits, '-', '.', '_'; at most 253 characters)");
     return s.value;
-}
-
-// RFC 1123 label: what Kubernetes allows for a namespace.
-bool is_dns_label(const std::string& v) {
-    if (v.empty() || v.size() > 63) return false;
-    auto ok = [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
-    return std::all_of(v.begin(), v.end(), ok) && v.front() != '-' && v.back() != '-';
 }
 
 // containerd's identifier rule: alphanumeric runs joined by single '.', '_' or '-', at most 76.
@@ -451,7 +446,7 @@ void read_targets(const ParsedFlags& flags, const EnvLookup& env, Config& config
 
 void read_litmus(const EnvLookup& env, Config& config) {
     if (auto s = env_setting(env, "CHAOS_NAMESPACE")) {
-        if (!is_dns_label(s->value))
+        if (!is_rfc1123_label(s->value))
             fail(*s, "a Kubernetes namespace (lowercase letters, digits and '-'; at most 63 characters)");
         config.chaos_namespace = s->value;
     }
@@ -497,38 +492,6 @@ const char* stress_type_name(StressType type) noexcept {
     case StressType::Io: return "pod-io-stress";
     }
     return "pod-cpu-stress";
-}
-
-std::string quote_value(const std::string& value) {
-    constexpr size_t kShown = 256;
-    std::string out = "\"";
-    const size_t n = std::min(value.size(), kShown);
-    for (size_t i = 0; i < n; ++i) {
-        const unsigned char c = value[i];
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                static const char hex[] = "0123456789abcdef";
-                out += "\\x";
-                out += hex[c >> 4];
-                out += hex[c & 0xf];
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    out += '"';
-    if (value.size() > kShown) out += "... (" + std::to_string(value.size()) + " bytes)";
-    return out;
 }
 
 EnvLookup process_env() {

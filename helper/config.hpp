@@ -133,8 +133,4 @@ ParsedCli parse_cli(int argc, const char* const* argv, const EnvLookup& env);
 std::string help_text();
 std::string version_text();
 
-// A value as config errors show it: always double-quoted, Go %q escapes for '"', '\\' and control
-// bytes, cut after 256 bytes (with the full length given) so a huge variable cannot flood the log.
-std::string quote_value(const std::string& value);
-
 } // namespace stress

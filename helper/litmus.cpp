@@ -1,5 +1,7 @@
 #include "litmus.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -35,68 +37,6 @@ const json* find_by_name(const json& list, const std::string& name) {
     for (const auto& item : list)
         if (item.is_object() && item.value("name", "") == name) return &item;
     return nullptr;
-}
-
-// Go's encoding/json string encoding with its default HTML escaping: what json.Marshal writes
-// for cerrors.Error, so that our reason text is byte-for-byte what litmus-go would write.
-void append_go_json_string(std::string& out, const std::string& text) {
-    static const char* hex = "0123456789abcdef";
-    out += '"';
-    size_t i = 0;
-    while (i < text.size()) {
-        const unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '<': case '>': case '&':
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xf];
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 0xf];
-                } else {
-                    out += static_cast<char>(c);
-                }
-            }
-            ++i;
-            continue;
-        }
-        // A UTF-8 sequence: copied when valid, U+FFFD otherwise (Go does the same).
-        size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-        if (c >= 0xf5) len = 0;
-        bool valid = len > 0 && i + len <= text.size();
-        unsigned cp = len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-        for (size_t k = 1; valid && k < len; ++k) {
-            const unsigned char cc = static_cast<unsigned char>(text[i + k]);
-            if ((cc & 0xc0) != 0x80) valid = false;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if (valid && ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                      (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
-            valid = false;
-        if (!valid) {
-            out += "\\ufffd";
-            ++i;
-            continue;
-        }
-        if (cp == 0x2028 || cp == 0x2029) {
-            out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-        } else {
-            out.append(text, i, len);
-        }
-        i += len;
-    }
-    out += '"';
 }
 
 } // namespace
@@ -293,15 +233,6 @@ bool container_oom_killed(const json& pod, const std::string& container) try {
     return false;
 } catch (const json::exception& e) {
     throw Error(ErrorCode::HelperError, "container " + container + ": unexpected pod object: " + e.what());
-}
-
-std::string rfc3339_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm utc{};
-    ::gmtime_r(&t, &utc);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return buf;
 }
 
 Litmus::Litmus(kube::Client& client, LitmusContext ctx) : client_(client), ctx_(std::move(ctx)) {}

@@ -89,9 +89,6 @@ void bump_event(nlohmann::json& event, const std::string& message, const std::st
 // killer (or SIGKILL). Memory stress that does this counts as success (docs/litmus-contract.md §6).
 bool container_oom_killed(const nlohmann::json& pod, const std::string& container);
 
-// "2026-01-02T03:04:05Z", the metav1.Time format.
-std::string rfc3339_now();
-
 // --- the operations, against the API server
 class Litmus {
 public:

@@ -185,4 +185,18 @@ std::optional<IoAccounting> parse_proc_io(std::string_view text) {
     return io;
 }
 
+std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+    const size_t close = text.rfind(')');
+    if (close == std::string_view::npos || close + 4 > text.size() || text[close + 1] != ' ') return std::nullopt;
+    std::string_view rest = text.substr(close + 2); // "S ppid …"
+    if (rest.size() < 3 || rest[1] != ' ') return std::nullopt;
+    ProcStat stat;
+    stat.state = rest[0];
+    rest.remove_prefix(2);
+    const std::string_view ppid = rest.substr(0, rest.find(' '));
+    auto [end, ec] = std::from_chars(ppid.data(), ppid.data() + ppid.size(), stat.ppid);
+    if (ppid.empty() || ec != std::errc{} || end != ppid.data() + ppid.size() || stat.ppid < 0) return std::nullopt;
+    return stat;
+}
+
 } // namespace stress

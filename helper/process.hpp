@@ -40,6 +40,14 @@ struct IoAccounting {
 // "rchar: 123\nwchar: 45\n…" → numbers; nullopt when rchar or wchar is missing or malformed.
 std::optional<IoAccounting> parse_proc_io(std::string_view text);
 
+// From /proc/PID/stat text ("pid (comm) S ppid …"; comm may hold spaces and ')', so the fields are
+// read after the last ')'): the state letter and the ppid. nullopt when the text is malformed.
+struct ProcStat {
+    char state = '?';
+    pid_t ppid = 0;
+};
+std::optional<ProcStat> parse_proc_stat(std::string_view text);
+
 class PausedChild {
 public:
     // Forks a child that: becomes its own process group leader, gets SIGTERM when this process dies

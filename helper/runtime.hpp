@@ -107,13 +107,6 @@ struct ScannedProcess {
 // one whose parent is outside the set (its parent is the shim), then the lowest pid. 0 for none.
 pid_t pick_container_init(const std::vector<ScannedProcess>& processes);
 
-// From /proc/PID/stat text: the ppid and the state letter (fields 4 and 3, after the last ')').
-// Throws RuntimeError(Unavailable) on malformed text.
-struct ProcStat {
-    char state = '?';
-    pid_t ppid = 0;
-};
-ProcStat parse_proc_stat(std::string_view text);
 // From /proc/PID/status text: the last value of the NSpid line, 0 when there is none.
 pid_t parse_status_ns_pid(std::string_view text);
 

@@ -3,7 +3,8 @@
 // asking the runtime; the container's init is then picked among them.
 #include "runtime.hpp"
 
-#include "fd.hpp"
+#include "files.hpp"
+#include "process.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,52 +24,28 @@ using runtime_detail::fail;
 
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
 // systemd scope prefixes of the runtimes' container cgroups: "<prefix>-<id>.scope".
 constexpr std::array<std::string_view, 4> scope_prefixes = {"cri-containerd", "crio", "docker", "libpod"};
 
 bool component_names_container(std::string_view component, std::string_view id) {
     if (component == id) return true;
-    if (ends_with(component, ".scope")) {
+    if (component.ends_with(".scope")) {
         const std::string_view stem = component.substr(0, component.size() - 6);
         for (const auto prefix : scope_prefixes) {
-            if (stem.size() == prefix.size() + 1 + id.size() && starts_with(stem, prefix) &&
-                stem[prefix.size()] == '-' && ends_with(stem, id))
+            if (stem.size() == prefix.size() + 1 + id.size() && stem.starts_with(prefix) &&
+                stem[prefix.size()] == '-' && stem.ends_with(id))
                 return true;
         }
         return false;
     }
     // "<slice>:<runtime>:<id>" (systemd cgroup driver, path not yet turned into a scope name).
-    if (ends_with(component, id) && component.size() > id.size() && component[component.size() - id.size() - 1] == ':') {
+    if (component.ends_with(id) && component.size() > id.size() && component[component.size() - id.size() - 1] == ':') {
         const std::string_view head = component.substr(0, component.size() - id.size() - 1);
         const auto colon = head.rfind(':');
         const std::string_view runtime = colon == std::string_view::npos ? head : head.substr(colon + 1);
         return std::find(scope_prefixes.begin(), scope_prefixes.end(), runtime) != scope_prefixes.end();
     }
     return false;
-}
-
-std::optional<std::string> read_small_file(const std::string& path) {
-    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd) return std::nullopt;
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t got = ::read(fd.get(), buf, sizeof buf);
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            return std::nullopt;
-        }
-        if (got == 0) break;
-        text.append(buf, static_cast<std::size_t>(got));
-    }
-    return text;
 }
 
 std::optional<pid_t> to_pid(std::string_view s) {
@@ -122,25 +99,9 @@ pid_t pick_container_init(const std::vector<ScannedProcess>& processes) {
     return best != nullptr ? best->pid : 0;
 }
 
-ProcStat parse_proc_stat(std::string_view text) {
-    // "pid (comm) S ppid ...": comm may contain spaces and ')', so parse from the last ')'.
-    const auto close = text.rfind(')');
-    if (close == std::string_view::npos || close + 4 > text.size())
-        throw RuntimeError(RuntimeFailure::Unavailable, "malformed /proc stat text");
-    std::string_view rest = text.substr(close + 2);
-    ProcStat stat;
-    stat.state = rest[0];
-    rest = rest.substr(std::min<std::size_t>(2, rest.size()));
-    const auto space = rest.find(' ');
-    const auto ppid = to_pid(rest.substr(0, space));
-    if (!ppid) throw RuntimeError(RuntimeFailure::Unavailable, "malformed /proc stat text: no ppid");
-    stat.ppid = *ppid;
-    return stat;
-}
-
 pid_t parse_status_ns_pid(std::string_view text) {
     constexpr std::string_view key = "NSpid:";
-    std::size_t at = starts_with(text, key) ? 0 : text.find("\nNSpid:");
+    std::size_t at = text.starts_with(key) ? 0 : text.find("\nNSpid:");
     if (at == std::string_view::npos) return 0;
     if (at != 0) ++at;
     std::string_view line = text.substr(at + key.size());
@@ -170,22 +131,18 @@ public:
             if (!pid || *pid <= 1) continue;
             const std::string base = proc_root_ + "/" + entry->d_name;
             // Processes come and go during the scan: a file that cannot be read is a process gone.
-            const auto cgroup = read_small_file(base + "/cgroup");
+            const auto cgroup = read_text(base + "/cgroup");
             if (!cgroup || !proc_cgroup_names_container(*cgroup, id)) continue;
-            const auto stat_text = read_small_file(base + "/stat");
+            const auto stat_text = read_text(base + "/stat");
             if (!stat_text) continue;
-            ProcStat stat;
-            try {
-                stat = parse_proc_stat(*stat_text);
-            } catch (const RuntimeError&) {
-                continue;
-            }
-            if (stat.state == 'Z' || stat.state == 'X') {
+            const auto stat = parse_proc_stat(*stat_text);
+            if (!stat) continue;
+            if (stat->state == 'Z' || stat->state == 'X') {
                 zombie_only = true;
                 continue;
             }
-            const auto status = read_small_file(base + "/status");
-            found.push_back({*pid, stat.ppid, status ? parse_status_ns_pid(*status) : 0});
+            const auto status = read_text(base + "/status");
+            found.push_back({*pid, stat->ppid, status ? parse_status_ns_pid(*status) : 0});
         }
         if (found.empty())
             fail(zombie_only ? RuntimeFailure::NotRunning : RuntimeFailure::NotFound, name(), proc_root_,

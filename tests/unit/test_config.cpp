@@ -1,5 +1,6 @@
 // Tests for helper/config: Go flag forms, the environment (docs/litmus-contract.md §2), every bad value a named error.
 #include "config.hpp"
+#include "text.hpp"
 
 #include <catch2/catch.hpp>
 

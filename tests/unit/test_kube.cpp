@@ -3,6 +3,7 @@
 // itself is tested end to end (tests/e2e/test_kube.py) against a stand-in API server.
 #include "kube.hpp"
 #include "litmus.hpp"
+#include "text.hpp"
 
 #include <catch2/catch.hpp>
 

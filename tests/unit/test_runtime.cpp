@@ -1,6 +1,7 @@
 // Unit tests of the runtime module: parsers on recorded responses (tests/fixtures), the cgroup
 // scan's matcher and init picking, the fallback chain on a fake /proc, and the HTTP/CLI clients
 // against local stand-ins (a unix-socket server thread, a fake crictl script).
+#include "process.hpp"
 #include "runtime.hpp"
 #include "unix_http.hpp"
 
@@ -277,10 +278,14 @@ TEST_CASE("cgroup scan: lowest pid breaks ties, nothing gives 0") {
 
 TEST_CASE("cgroup scan: /proc stat and status parsing") {
     const auto st = parse_proc_stat("4242 (my (odd) comm) S 4100 4242 4242 0 -1 4194560 100 0 0 0");
-    CHECK(st.state == 'S');
-    CHECK(st.ppid == 4100);
-    CHECK(parse_proc_stat("77 (sleep) Z 1 77 77").state == 'Z');
-    CHECK(runtime_error_of([] { parse_proc_stat("garbage"); }).failure() == RuntimeFailure::Unavailable);
+    REQUIRE(st);
+    CHECK(st->state == 'S');
+    CHECK(st->ppid == 4100);
+    CHECK(parse_proc_stat("77 (sleep) Z 1 77 77")->state == 'Z');
+    CHECK_FALSE(parse_proc_stat("garbage"));
+    CHECK_FALSE(parse_proc_stat("1 (x) S"));
+    CHECK_FALSE(parse_proc_stat("1 (x) S -4 1"));
+    CHECK_FALSE(parse_proc_stat("1 (x) S 12a 1"));
 
     CHECK(parse_status_ns_pid("Name:\tsleep\nPid:\t9030\nNSpid:\t9030\t1\nNSpgid:\t9030\t1\n") == 1);
     CHECK(parse_status_ns_pid("Name:\tbash\nNSpid:\t812\nNSpgid:\t812\n") == 812);

@@ -1,6 +1,7 @@
 // Tests for helper/targets: TARGETS = "pod:namespace:containers;..." (docs/litmus-contract.md §2).
 #include "config.hpp"
 #include "targets.hpp"
+#include "text.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
