@@ -3,6 +3,7 @@
 #include "fd.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace stress {
@@ -33,6 +34,23 @@ std::string read_text_or_throw(const std::string& path, ErrorCode code) {
     auto text = read_text(path, &failed_call);
     if (!text) throw_sys(code, std::string(failed_call) + " " + path);
     return *text;
+}
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+bool is_readable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), R_OK) == 0;
+}
+
+std::string unix_socket_problem(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return "stat " + path + ": " + errno_text(errno);
+    if (!S_ISSOCK(st.st_mode)) return path + " is not a unix socket";
+    return {};
 }
 
 } // namespace stress

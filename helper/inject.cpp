@@ -27,38 +27,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-bool is_executable_file(const std::string& path) {
-    struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-bool is_readable_file(const std::string& path) {
-    struct stat st{};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), R_OK) == 0;
-}
-
-std::string own_directory() {
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return {};
-    std::string exe(buf, static_cast<size_t>(n));
-    return exe.substr(0, exe.rfind('/'));
-}
-
-std::string find_in_path(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t start = 0;
-    while (start <= dirs.size()) {
-        size_t end = dirs.find(':', start);
-        if (end == std::string::npos) end = dirs.size();
-        std::string candidate = dirs.substr(start, end - start) + "/" + name;
-        if (end > start && is_executable_file(candidate)) return candidate;
-        start = end + 1;
-    }
-    return {};
-}
-
 constexpr size_t kOutputKeep = 64 * 1024;
 
 // One target during the run.
@@ -83,54 +51,6 @@ bool abort_pending() noexcept {
     sigset_t pending;
     if (::sigpending(&pending) != 0) return false;
     return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
-}
-
-Parts find_parts(const std::string& nsexec_override, const std::string& libnsenter_override) {
-    Parts parts;
-    std::string here = own_directory();
-    std::vector<std::string> looked;
-
-    if (!nsexec_override.empty()) {
-        if (!is_executable_file(nsexec_override))
-            throw Error(ErrorCode::HelperError, "nsexec \"" + nsexec_override + "\": not an executable file");
-        parts.nsexec = nsexec_override;
-    } else if (!here.empty() && is_executable_file(here + "/nsexec")) {
-        parts.nsexec = here + "/nsexec";
-    } else {
-        parts.nsexec = find_in_path("nsexec");
-        if (parts.nsexec.empty())
-            throw Error(ErrorCode::HelperError,
-                        "nsexec not found: looked next to the helper (" + here + "/nsexec) and in PATH; "
-                        "set --nsexec or NSEXEC_PATH");
-    }
-
-    if (!libnsenter_override.empty()) {
-        if (!is_readable_file(libnsenter_override))
-            throw Error(ErrorCode::HelperError, "libnsenter \"" + libnsenter_override + "\": not a readable file");
-        parts.libnsenter = libnsenter_override;
-    } else if (!here.empty() && is_readable_file(here + "/libnsenter.so")) {
-        parts.libnsenter = here + "/libnsenter.so";
-    } else if (is_readable_file("/usr/local/lib/libnsenter.so")) {
-        parts.libnsenter = "/usr/local/lib/libnsenter.so";
-    } else {
-        throw Error(ErrorCode::HelperError,
-                    "libnsenter.so not found: looked next to the helper (" + here +
-                        "/libnsenter.so) and at /usr/local/lib/libnsenter.so; set --libnsenter or LIBNSENTER_PATH");
-    }
-    return parts;
-}
-
-std::vector<std::string> nsexec_argv(const Parts& parts, pid_t target_pid, bool enter_mount_namespace,
-                                     const std::vector<std::string>& stress_argv) {
-    std::string ns = "/proc/" + std::to_string(target_pid) + "/ns/";
-    std::vector<std::string> argv{parts.nsexec, "-p", ns + "pid"};
-    if (enter_mount_namespace) {
-        // --local: stress-ng and its libraries come from this image, its files land in the target.
-        argv.insert(argv.end(), {"-m", ns + "mnt", "--local", "--library-path", parts.libnsenter});
-    }
-    argv.push_back("--");
-    argv.insert(argv.end(), stress_argv.begin(), stress_argv.end());
-    return argv;
 }
 
 RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& options) {

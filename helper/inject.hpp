@@ -8,6 +8,7 @@
 #pragma once
 
 #include "cgroup.hpp"
+#include "parts.hpp"
 #include "error.hpp"
 
 #include <sys/types.h>
@@ -20,23 +21,8 @@
 
 namespace stress {
 
-// The parts of this image the helper runs (docs/architecture.md "It finds its own parts").
-struct Parts {
-    std::string nsexec;
-    std::string libnsenter;
-};
-
-// Explicit paths win (flag or env); else next to this executable; else `nsexec` in PATH and
-// /usr/local/lib/libnsenter.so. Throws Error(HelperError) naming every place looked at.
-Parts find_parts(const std::string& nsexec_override, const std::string& libnsenter_override);
-
-// nsexec -p /proc/P/ns/pid [-m /proc/P/ns/mnt --local --library-path LIB] -- STRESS_ARGV…
-// The mount namespace is entered only for io stress: that is where its files must land.
-std::vector<std::string> nsexec_argv(const Parts& parts, pid_t target_pid, bool enter_mount_namespace,
-                                     const std::vector<std::string>& stress_argv);
-
 struct StressPlan {
-    std::string label;            // "{podName: p, namespace: n, container: c}", "container <id>", "pid <n>"
+    std::string label;            // "{podName: p, namespace: n, container: c}", "{container: <id>}", "{pid: <n>}"
     std::string pod;              // for the ChaosResult annotation ("" in standalone mode)
     std::string container;        // container name ("" in standalone mode)
     pid_t target_pid = 0;

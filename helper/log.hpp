@@ -3,7 +3,7 @@
 //   time="2026-01-02T03:04:05Z" level=info msg="[Info]: ..." key=value ...
 //
 // Fields are printed sorted by key, as logrus does; values are quoted only when logrus would
-// quote them. Thread-safe: one line is written with one write(2).
+// quote them. Thread-safe: a line is written whole under a mutex (one write(2), repeated on a short write).
 // Never pass the service-account token (or any credential) to these functions.
 #pragma once
 

@@ -12,6 +12,9 @@
 #include "runtime.hpp"
 #include "stressors.hpp"
 #include "targets.hpp"
+#include "files.hpp"
+#include "parts.hpp"
+#include "text.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,13 +63,9 @@ void check_io_path(const Config& config, const Target& target) {
 // wrong SOCKET_PATH (the last resort is for a default socket that is absent or a runtime API that fails).
 void check_socket(const std::string& socket_path) {
     if (socket_path.empty()) return;
-    struct stat st{};
-    if (::stat(socket_path.c_str(), &st) != 0)
+    if (std::string problem = unix_socket_problem(socket_path); !problem.empty())
         throw Error(ErrorCode::ContainerRuntimeError,
-                    "SOCKET_PATH=\"" + socket_path + "\": " + errno_text(errno) + " (expected the runtime's unix socket)");
-    if (!S_ISSOCK(st.st_mode))
-        throw Error(ErrorCode::ContainerRuntimeError,
-                    "SOCKET_PATH=\"" + socket_path + "\": not a unix socket");
+                    "SOCKET_PATH=" + quote_value(socket_path) + ": " + problem + " (expected the runtime's unix socket)");
 }
 
 std::string shell_quote_for_display(const std::string& word) {
@@ -151,7 +150,7 @@ private:
                 throw Error(e.code(), "cgroups of " + t.label + ": " + e.what(), t.label);
             }
             for (const auto& w : plan.cgroups.warnings) log::warn("[Warning]: " + w, {{"target", t.label}});
-            plan.argv = nsexec_argv(parts, t.pid, io, command.argv);
+            plan.argv = nsexec_argv(parts, t.pid, io ? MountNamespace::Target : MountNamespace::Helper, command.argv);
             plans.push_back(std::move(plan));
         }
 

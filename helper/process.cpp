@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "files.hpp"
+#include "text.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 namespace stress {
@@ -197,6 +199,16 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     auto [end, ec] = std::from_chars(ppid.data(), ppid.data() + ppid.size(), stat.ppid);
     if (ppid.empty() || ec != std::errc{} || end != ppid.data() + ppid.size() || stat.ppid < 0) return std::nullopt;
     return stat;
+}
+
+std::string find_program(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    for (std::string_view dir : split(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
+        if (dir.empty()) continue;
+        std::string candidate = std::string(dir) + "/" + name;
+        if (is_executable_file(candidate)) return candidate;
+    }
+    return {};
 }
 
 } // namespace stress

@@ -12,8 +12,8 @@
 //
 // Threads: fork from the main thread (the one that lives as long as the process). PR_SET_PDEATHSIG
 // fires when the parent *thread* exits, so a child forked from a short-lived thread would be killed
-// early. The child only calls async-signal-safe functions between fork and exec (this process may
-// have gRPC threads).
+// early. The child only calls async-signal-safe functions between fork and exec (async-signal-safety
+// is what a child of a possibly multi-threaded process may rely on).
 #pragma once
 
 #include "fd.hpp"
@@ -47,6 +47,10 @@ struct ProcStat {
     pid_t ppid = 0;
 };
 std::optional<ProcStat> parse_proc_stat(std::string_view text);
+
+// The first executable regular file NAME in $PATH (the usual default when PATH is unset), or "".
+// Empty PATH entries (".", which a root helper should not trust) are skipped.
+std::string find_program(const std::string& name);
 
 class PausedChild {
 public:

@@ -2,6 +2,8 @@
 #include "runtime.hpp"
 #include "unix_http.hpp"
 
+#include "files.hpp"
+
 #include "log.hpp"
 
 #include <sys/stat.h>
@@ -37,11 +39,8 @@ void check_container_id(const std::string& backend, const std::string& where, co
 }
 
 void check_socket(const std::string& backend, const std::string& socket_path) {
-    struct stat st {};
-    if (::stat(socket_path.c_str(), &st) != 0)
-        fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, "stat " + socket_path + ": " + errno_text(errno));
-    if (!S_ISSOCK(st.st_mode))
-        fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, socket_path + " is not a unix socket");
+    if (std::string problem = unix_socket_problem(socket_path); !problem.empty())
+        fail(RuntimeFailure::Unavailable, backend, "unix://" + socket_path, problem);
 }
 
 pid_t inspect_pid_over_http(const std::string& backend, const std::string& socket_path, const std::string& id,

@@ -4,6 +4,7 @@
 #include "runtime.hpp"
 
 #include "fd.hpp"
+#include "process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -50,22 +51,7 @@ pid_t parse_crictl_inspect_pid(const std::string& json) {
     return static_cast<pid_t>(pid->get<long long>());
 }
 
-std::string find_crictl() {
-    const char* path = std::getenv("PATH");
-    const std::string dirs = path != nullptr ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    std::size_t begin = 0;
-    while (begin <= dirs.size()) {
-        const std::size_t end = std::min(dirs.find(':', begin), dirs.size());
-        const std::string dir = dirs.substr(begin, end - begin);
-        begin = end + 1;
-        if (dir.empty()) continue; // an empty PATH entry means ".", which a root helper should not trust
-        const std::string candidate = dir + "/crictl";
-        struct stat st {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
-            return candidate;
-    }
-    return {};
-}
+std::string find_crictl() { return find_program("crictl"); }
 
 namespace {
 
