@@ -39,7 +39,7 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 
 } // namespace
 
-PausedChild::PausedChild(const std::vector<std::string>& argv) {
+PausedChild::PausedChild(const std::vector<std::string>& argv, ChildStderr stderr_to) {
     if (argv.empty()) throw Error(ErrorCode::HelperError, "PausedChild: empty argv");
     // Everything the child needs is prepared before fork: no allocation after it.
     std::vector<char*> args;
@@ -54,6 +54,14 @@ PausedChild::PausedChild(const std::vector<std::string>& argv) {
     if (::pipe2(output_pipe, O_CLOEXEC) != 0) throw_sys(ErrorCode::ChaosInjectError, "pipe2");
     UniqueFd output_write{output_pipe[1]};
     output_ = UniqueFd{output_pipe[0]};
+    UniqueFd errors_write;
+    if (stderr_to == ChildStderr::Separate) {
+        int errors_pipe[2];
+        if (::pipe2(errors_pipe, O_CLOEXEC) != 0) throw_sys(ErrorCode::ChaosInjectError, "pipe2");
+        errors_write = UniqueFd{errors_pipe[1]};
+        errors_ = UniqueFd{errors_pipe[0]};
+    }
+    const int stderr_fd = errors_write ? errors_write.get() : output_write.get();
     UniqueFd dev_null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
     if (!dev_null) throw_sys(ErrorCode::ChaosInjectError, "open /dev/null");
 
@@ -72,7 +80,7 @@ PausedChild::PausedChild(const std::vector<std::string>& argv) {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         if (::dup2(dev_null.get(), STDIN_FILENO) < 0 || ::dup2(output_write.get(), STDOUT_FILENO) < 0 ||
-            ::dup2(output_write.get(), STDERR_FILENO) < 0)
+            ::dup2(stderr_fd, STDERR_FILENO) < 0)
             child_fail("dup2");
         ::close(release_pipe[1]);
         char go = 0;
@@ -126,17 +134,6 @@ void PausedChild::signal_group(int sig) const noexcept {
     if (pid_ > 0 && !status_) ::kill(-pid_, sig);
 }
 
-bool PausedChild::try_reap() {
-    if (status_) return true;
-    int st = 0;
-    pid_t r;
-    do {
-        r = ::waitpid(pid_, &st, WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == pid_) status_ = st;
-    return status_.has_value();
-}
-
 void PausedChild::reap() {
     if (status_) return;
     int st = 0;
@@ -145,6 +142,12 @@ void PausedChild::reap() {
         r = ::waitpid(pid_, &st, 0);
     } while (r < 0 && errno == EINTR);
     status_ = r == pid_ ? st : (W_EXITCODE(125, 0));
+}
+
+std::string PausedChild::describe_exit() const {
+    if (status_ && WIFSIGNALED(*status_))
+        return "signal " + std::to_string(WTERMSIG(*status_)) + " (" + strsignal(WTERMSIG(*status_)) + ")";
+    return "exit status " + std::to_string(exit_status());
 }
 
 int PausedChild::exit_status() const {

@@ -52,26 +52,33 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text);
 // Empty PATH entries (".", which a root helper should not trust) are skipped.
 std::string find_program(const std::string& name);
 
+// Where a child's stderr goes: on the stdout pipe (one stream, as a log reads it) or on a pipe of its
+// own (a tool whose stdout is data, e.g. crictl's JSON).
+enum class ChildStderr { WithStdout, Separate };
+
+// The one owned child-process type of the helper: every process it starts is one of these.
 class PausedChild {
 public:
     // Forks a child that: becomes its own process group leader, gets SIGTERM when this process dies
-    // (PR_SET_PDEATHSIG), has stdout+stderr on one pipe (read it with output_fd()), stdin on /dev/null,
-    // and waits until release() — then execv(argv[0], argv) (argv[0] must be a path). If this process
-    // closes the pipe without releasing (abandon(), destructor), the child exits 0 without exec'ing.
-    // Throws Error naming the failing call.
-    explicit PausedChild(const std::vector<std::string>& argv);
+    // (PR_SET_PDEATHSIG), has stdout (and stderr, see ChildStderr) on pipes (take_output(),
+    // take_errors()), stdin on /dev/null, and waits until release() — then execv(argv[0], argv)
+    // (argv[0] must be a path). If this process closes the pipe without releasing (abandon(),
+    // destructor), the child exits 0 without exec'ing. Throws Error naming the failing call.
+    explicit PausedChild(const std::vector<std::string>& argv, ChildStderr stderr_to = ChildStderr::WithStdout);
     ~PausedChild();
     PausedChild(PausedChild&& other) noexcept
         : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)), release_(std::move(other.release_)),
-          output_(std::move(other.output_)), status_(other.status_), released_(other.released_) {}
+          output_(std::move(other.output_)), errors_(std::move(other.errors_)), status_(other.status_),
+          released_(other.released_) {}
     PausedChild& operator=(PausedChild&&) = delete;
     PausedChild(const PausedChild&) = delete;
 
     pid_t pid() const noexcept { return pid_; }
     int pidfd() const noexcept { return pidfd_.get(); }   // readable when the child has exited
-    int output_fd() const noexcept { return output_.get(); }
-    // Moves the read end of the output pipe out (for an async reader); output_fd() is -1 afterwards.
+    // Moves the read end of the stdout pipe out (for a reader of its own).
     UniqueFd take_output() noexcept { return std::move(output_); }
+    // The same for the stderr pipe (ChildStderr::Separate; an empty UniqueFd otherwise).
+    UniqueFd take_errors() noexcept { return std::move(errors_); }
 
     // Lets the child exec. Throws Error when the child is gone already.
     void release();
@@ -81,13 +88,13 @@ public:
     // Sends sig to the child's process group (the child and everything it started that stayed in it).
     void signal_group(int sig) const noexcept;
 
-    // Reaps the child if it has exited (non-blocking). Returns true once reaped.
-    bool try_reap();
     // Blocks until the child has exited and is reaped.
     void reap();
     bool reaped() const noexcept { return status_.has_value(); }
     // Exit status as a shell reports it (128+N for a signal). Valid once reaped.
     int exit_status() const;
+    // "exit status 1" or "signal 9 (Killed)". Valid once reaped.
+    std::string describe_exit() const;
     // The child's I/O accounting including every descendant it reaped. Read it after the child has
     // exited (pidfd readable) and before reap(): a zombie still has its totals. nullopt otherwise.
     std::optional<IoAccounting> io_accounting() const;
@@ -97,6 +104,7 @@ private:
     UniqueFd pidfd_;
     UniqueFd release_;
     UniqueFd output_;
+    UniqueFd errors_;
     std::optional<int> status_; // raw wait status
     bool released_ = false;
 };

@@ -1,26 +1,19 @@
 // runtime_crictl.cpp — crictl: `crictl -i unix://SOCK -r unix://SOCK inspect ID` → .pid / .info.pid,
-// as Litmus does for CRI-O. Started from an argv vector with posix_spawn (safe in a multi-threaded
-// process, unlike fork+exec of arbitrary code), stdout/stderr captured, bounded by a timeout.
+// as Litmus does for CRI-O. Started from an argv vector as a PausedChild (the helper's one owned
+// child-process type), stdout and stderr captured apart, bounded by a timeout.
 #include "runtime.hpp"
 
 #include "fd.hpp"
 #include "process.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
-#include <cstdlib>
-
-extern char** environ;
 
 namespace stress {
 
@@ -56,96 +49,59 @@ std::string find_crictl() { return find_program("crictl"); }
 namespace {
 
 struct Captured {
-    int wait_status = 0;
+    std::string exit;   // "exit status 0", "signal 9 (Killed)"
+    bool ok = false;    // exit status 0
     std::string out;
     std::string err;
 };
 
-// Runs argv to completion with stdin /dev/null; kills it (SIGKILL) and throws when `timeout` passes.
+// Runs argv to completion with stdin /dev/null (a PausedChild released at once: its own process
+// group, SIGTERM if the helper dies, reaped by its destructor on every way out). Kills it and
+// throws when `timeout` passes.
 Captured run_captured(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-    int out_pipe[2];
-    int err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw_sys(ErrorCode::ContainerRuntimeError, "pipe2");
-    UniqueFd out_read{out_pipe[0]}, out_write{out_pipe[1]};
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw_sys(ErrorCode::ContainerRuntimeError, "pipe2");
-    UniqueFd err_read{err_pipe[0]}, err_write{err_pipe[1]};
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-    posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
-    // The helper may block or catch signals (its Asio loop); the child starts with a clean slate.
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t empty, all;
-    sigemptyset(&empty);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &empty);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw_sys(ErrorCode::ContainerRuntimeError, "posix_spawn " + argv[0], rc);
-    out_write.reset();
-    err_write.reset();
-
+    PausedChild child(argv, ChildStderr::Separate);
+    child.release();
+    const UniqueFd out = child.take_output(), err = child.take_errors();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto left_ms = [&] {
+        return std::max<long long>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    };
+    auto kill_and_throw = [&](const std::string& what) {
+        child.signal_group(SIGKILL);
+        child.reap();
+        throw Error(ErrorCode::ContainerRuntimeError,
+                    argv[0] + ": " + what + " within " + std::to_string(timeout.count()) + " ms, killed");
+    };
+
     Captured result;
     bool out_open = true, err_open = true;
     char buf[65536];
     while (out_open || err_open) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-            throw Error(ErrorCode::ContainerRuntimeError,
-                        argv[0] + ": no answer within " + std::to_string(timeout.count()) + " ms, killed");
-        }
-        pollfd fds[2] = {{out_open ? out_read.get() : -1, POLLIN, 0}, {err_open ? err_read.get() : -1, POLLIN, 0}};
-        const int n = ::poll(fds, 2, static_cast<int>(left.count()));
-        if (n < 0 && errno != EINTR) {
-            const int err = errno;
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-            throw_sys(ErrorCode::ContainerRuntimeError, "poll", err);
-        }
+        if (left_ms() == 0) kill_and_throw("no answer");
+        pollfd fds[2] = {{out_open ? out.get() : -1, POLLIN, 0}, {err_open ? err.get() : -1, POLLIN, 0}};
+        const int n = ::poll(fds, 2, static_cast<int>(left_ms()));
+        if (n < 0 && errno != EINTR) throw_sys(ErrorCode::ContainerRuntimeError, "poll");
         for (int i = 0; i < 2 && n > 0; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
             const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-            if (got > 0) {
+            if (got > 0)
                 (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(got));
-            } else if (got == 0 || errno != EINTR) {
+            else if (got == 0 || errno != EINTR)
                 (i == 0 ? out_open : err_open) = false;
-            }
         }
     }
-    // Both pipes are closed, so the child is normally exiting; a pidfd bounds the wait for one that
-    // closed them and hangs (pidfd_open: Linux 5.3; without it, wait unbounded).
-    UniqueFd pidfd{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
-    if (pidfd) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        pollfd pfd{pidfd.get(), POLLIN, 0};
-        int n = 0;
-        do {
-            n = ::poll(&pfd, 1, static_cast<int>(std::max<long long>(0, left.count())));
-        } while (n < 0 && errno == EINTR);
-        if (n == 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-            throw Error(ErrorCode::ContainerRuntimeError,
-                        argv[0] + ": did not exit within " + std::to_string(timeout.count()) + " ms, killed");
-        }
-    }
-    while (::waitpid(pid, &result.wait_status, 0) < 0) {
-        if (errno != EINTR) throw_sys(ErrorCode::ContainerRuntimeError, "waitpid " + std::to_string(pid));
-    }
+    // Both pipes are closed, so the child is normally exiting; its pidfd bounds the wait for one
+    // that closed them and hangs.
+    pollfd exited{child.pidfd(), POLLIN, 0};
+    int n;
+    do {
+        n = ::poll(&exited, 1, static_cast<int>(left_ms()));
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) kill_and_throw("did not exit");
+    child.reap();
+    result.exit = child.describe_exit();
+    result.ok = child.exit_status() == 0;
     return result;
 }
 
@@ -172,11 +128,8 @@ public:
         } catch (const Error& e) {
             fail(RuntimeFailure::Unavailable, name(), where, e.what());
         }
-        if (!WIFEXITED(run.wait_status) || WEXITSTATUS(run.wait_status) != 0) {
-            const std::string how = WIFEXITED(run.wait_status)
-                                        ? "exit status " + std::to_string(WEXITSTATUS(run.wait_status))
-                                        : "signal " + std::to_string(WTERMSIG(run.wait_status));
-            const std::string why = crictl_ + " inspect " + id + " failed (" + how + "): " + last_line(run.err);
+        if (!run.ok) {
+            const std::string why = crictl_ + " inspect " + id + " failed (" + run.exit + "): " + last_line(run.err);
             // crictl relays the CRI status: "rpc error: code = NotFound desc = ...".
             fail(run.err.find("code = NotFound") != std::string::npos ? RuntimeFailure::NotFound
                                                                       : RuntimeFailure::Unavailable,
