@@ -362,7 +362,7 @@ bool flag_true(const ParsedFlags& flags, const char* name) {
     return f && f->value == "true";
 }
 
-void check_helper_name(const ParsedFlags& flags, Config& config) {
+void check_helper_name(const ParsedFlags& flags) {
     const FlagValue* f = flags.last("name");
     if (!f)
         throw ConfigError(std::string("-name is missing: expected -name ") + kSupportedHelper +
@@ -370,7 +370,6 @@ void check_helper_name(const ParsedFlags& flags, Config& config) {
     if (f->value != kSupportedHelper)
         throw ConfigError(f->spelling + "=" + quote_value(f->value) + ": unknown helper; this image supports: " +
                           kSupportedHelper);
-    config.helper_name = f->value;
 }
 
 void read_stress(const ParsedFlags& flags, const EnvLookup& env, Config& config) {
@@ -441,7 +440,6 @@ void read_targets(const ParsedFlags& flags, const EnvLookup& env, Config& config
         throw ConfigError("TARGETS is not set: expected pod:namespace:containers[;pod:namespace:containers...] "
                           "(or --container-id / --pid for standalone mode)");
     config.target_specs = parse_targets(t->value, t->label);
-    config.targets = t->value;
 }
 
 void read_litmus(const EnvLookup& env, Config& config) {
@@ -582,7 +580,7 @@ ParsedCli parse_cli(int argc, const char* const* argv, const EnvLookup& env) {
     }
 
     Config& config = out.config;
-    check_helper_name(flags, config);
+    check_helper_name(flags);
     read_stress(flags, env, config);
     read_runtime(flags, env, config);
     read_targets(flags, env, config);

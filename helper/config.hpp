@@ -56,9 +56,6 @@ inline constexpr int max_pid = 4194304;              // PID_MAX_LIMIT on 64-bit 
 } // namespace config_limits
 
 struct Config {
-    // -name (only "stress-chaos" is supported)
-    std::string helper_name;
-
     // --- stress (docs/litmus-contract.md §2, §3). Only the values the stress type uses are filled in; unset
     // optionals mean "not given" (build_stress_command applies stress_defaults).
     StressType stress_type = StressType::Cpu;                 // STRESS_TYPE, required
@@ -77,7 +74,6 @@ struct Config {
     std::string containerd_namespace = "k8s.io";              // --containerd-namespace / CONTAINERD_NAMESPACE
 
     // --- Kubernetes / Litmus
-    std::string targets;                                      // TARGETS (raw; "" in standalone mode)
     std::vector<TargetSpec> target_specs;                     // TARGETS parsed (empty in standalone mode)
     std::string chaos_namespace = "litmus";                   // CHAOS_NAMESPACE
     std::string chaosengine;                                  // CHAOSENGINE

@@ -7,8 +7,8 @@
 // outcome means (e.g. an OOM-killed target counts as success for memory stress).
 #pragma once
 
+#include "abort.hpp"
 #include "cgroup.hpp"
-#include "parts.hpp"
 #include "error.hpp"
 
 #include <sys/types.h>
@@ -21,11 +21,20 @@
 
 namespace stress {
 
+// One target container (or process): what Kubernetes or the command line named, and its PID. The one
+// target type from the lookup to the report.
+struct Target {
+    std::string label;        // as Litmus prints targets: "{podName: p, namespace: n, container: c}",
+                              // "{container: <id>}", "{pid: <n>}" in standalone mode
+    std::string pod;          // "" in standalone mode
+    std::string ns;           // the pod's namespace ("" in standalone mode)
+    std::string container;    // the container's name ("" in standalone mode)
+    std::string container_id; // "" when the PID was given
+    pid_t pid = 0;
+};
+
 struct StressPlan {
-    std::string label;            // "{podName: p, namespace: n, container: c}", "{container: <id>}", "{pid: <n>}"
-    std::string pod;              // for the ChaosResult annotation ("" in standalone mode)
-    std::string container;        // container name ("" in standalone mode)
-    pid_t target_pid = 0;
+    Target target;
     TargetCgroups cgroups;
     std::vector<std::string> argv; // the nsexec command line
 };
@@ -64,13 +73,10 @@ struct RunOptions {
     std::function<void()> on_all_started;              // once (e.g. the ChaosInject event)
 };
 
-// True when SIGTERM or SIGINT has arrived while run_stress() runs its hooks (they are held pending
-// then: the hooks run on this thread, before the loop that handles them). A hook's retry loop polls
-// it (kube::RetryPolicy::stop_retrying) so that an abort is not held up by an API retry budget.
-bool abort_pending() noexcept;
-
-// Runs every plan concurrently to its end. Throws Error(ChaosInjectError) when a target cannot be
-// started (its cgroup attach failed): everything already started is reverted first.
-RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& options);
+// Runs every plan concurrently to its end (a StressRun, see inject.cpp). `abort` is requested when
+// SIGTERM or SIGINT arrives, and read by whoever else must stop at once (the Kubernetes client's
+// retries, during the hooks and after the run). Throws Error(ChaosInjectError) when a target cannot be
+// started (its cgroup attach failed): nothing of the command ran anywhere, every child is abandoned.
+RunResult run_stress(const std::vector<StressPlan>& plans, const RunOptions& options, AbortToken& abort);
 
 } // namespace stress

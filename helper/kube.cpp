@@ -177,6 +177,73 @@ struct Client::Connection {
     ssl::stream<tcp::socket> stream;
 };
 
+namespace {
+
+// The TLS settings of a new connection. The CA file is read for every new connection (not once per
+// Client): a rotated CA bundle is picked up by the next connection, and with keep-alive that costs
+// one parse per connection.
+ssl::context tls_context(const std::string& ca_file) {
+    ssl::context tls(ssl::context::tls_client);
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    // Read first, so that a missing file is reported with its errno text rather than an OpenSSL code.
+    if (trim(read_file(ca_file, "CA certificate")).empty())
+        throw Error(ErrorCode::HelperError, "CA certificate " + ca_file + " is empty");
+    beast::error_code ec;
+    tls.load_verify_file(ca_file, ec);
+    if (ec) throw Error(ErrorCode::HelperError, "load CA certificate " + ca_file + ": " + ec.message());
+    tls.set_verify_mode(ssl::verify_peer);
+    return tls;
+}
+
+// Connects `socket` to the first of `endpoints` that answers: success, the last address's error, or
+// nullopt when the deadline passed.
+std::optional<beast::error_code> dial(asio::io_context& io, tcp::socket& socket, const tcp::resolver::results_type& endpoints,
+                 const Deadline& deadline) {
+    // Each address in turn, as asio::async_connect would, but on a socket made with SOCK_CLOEXEC
+    // (asio's own has no close-on-exec): a kept connection must not be inherited by the stress
+    // processes the helper starts, or it would outlive the helper.
+    beast::error_code last_error = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+        const tcp::endpoint endpoint = entry.endpoint();
+        beast::error_code ec;
+        if (socket.is_open()) socket.close(ec);
+        const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0) {
+            last_error = beast::error_code(errno, boost::system::system_category());
+            continue;
+        }
+        socket.assign(endpoint.protocol(), fd, ec);
+        if (ec) {
+            ::close(fd);
+            last_error = ec;
+            continue;
+        }
+        auto step = run_step(io, socket, deadline, [&](auto done) { socket.async_connect(endpoint, done); });
+        if (!step || !*step) return step;
+        last_error = *step;
+    }
+    return last_error;
+}
+
+// A keep-alive HTTP/1.1 request with its Host, User-Agent, Accept and (with a token) Authorization.
+http::request<http::string_body> make_request(http::verb verb, const std::string& path, const std::string& authority,
+                                              const std::string& token, const std::string& body,
+                                              const std::string& content_type) {
+    http::request<http::string_body> request{verb, path, 11};
+    request.set(http::field::host, authority);
+    request.set(http::field::user_agent, "litmus-stress-helper/" STRESS_HELPER_VERSION);
+    request.set(http::field::accept, "application/json");
+    if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+    if (!content_type.empty()) request.set(http::field::content_type, content_type);
+    request.body() = body;
+    request.keep_alive(true);
+    request.prepare_payload();
+    return request;
+}
+
+} // namespace
+
 Client::Client(ClientConfig config) : config_(std::move(config)) {}
 
 Client::~Client() = default;
@@ -188,20 +255,7 @@ std::unique_ptr<Client::Connection> Client::connect(const std::string& method, c
         return ApiError(ErrorCode::HelperError, method, path, 0, {}, what + ": " + why);
     };
 
-    // The CA file is read for every new connection (not once per Client): a rotated CA bundle is
-    // picked up by the next connection, and with keep-alive that costs one parse per connection.
-    ssl::context tls(ssl::context::tls_client);
-    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    // Read first, so that a missing file is reported with its errno text rather than an OpenSSL code.
-    if (trim(read_file(config_.ca_file, "CA certificate")).empty())
-        throw Error(ErrorCode::HelperError, "CA certificate " + config_.ca_file + " is empty");
-    beast::error_code ec;
-    tls.load_verify_file(config_.ca_file, ec);
-    if (ec) throw Error(ErrorCode::HelperError, "load CA certificate " + config_.ca_file + ": " + ec.message());
-    tls.set_verify_mode(ssl::verify_peer);
-
-    auto connection = std::make_unique<Connection>(std::move(tls));
+    auto connection = std::make_unique<Connection>(tls_context(config_.ca_file));
     asio::io_context& io = connection->io;
     ssl::stream<tcp::socket>& stream = connection->stream;
     tcp::socket& socket = stream.next_layer();
@@ -222,52 +276,21 @@ std::unique_ptr<Client::Connection> Client::connect(const std::string& method, c
     // Connect: the host is an IP in-cluster, so this "resolve" does not touch DNS; a name (from a
     // kubeconfig) would be resolved synchronously, which getaddrinfo bounds by itself.
     tcp::resolver resolver(io);
+    beast::error_code ec;
     const auto endpoints = resolver.resolve(config_.host, config_.port, ec);
     if (ec) throw no_answer("resolve " + config_.host + ": " + ec.message());
 
-    const auto connect_deadline = Clock::now() + config_.connect_timeout;
-    const auto left = [](Clock::time_point deadline) {
-        return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-    };
-    std::optional<beast::error_code> step;
-    // Each address in turn, as asio::async_connect would, but on a socket made with SOCK_CLOEXEC
-    // (asio's own has no close-on-exec): a kept connection must not be inherited by the stress
-    // processes the helper starts, or it would outlive the helper.
-    beast::error_code last_error = asio::error::host_not_found;
-    bool connected = false;
-    for (const auto& entry : endpoints) {
-        const tcp::endpoint endpoint = entry.endpoint();
-        beast::error_code ignored;
-        if (socket.is_open()) socket.close(ignored);
-        const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-        if (fd < 0) {
-            last_error = beast::error_code(errno, boost::system::system_category());
-            continue;
-        }
-        socket.assign(endpoint.protocol(), fd, ec);
-        if (ec) {
-            ::close(fd);
-            last_error = ec;
-            continue;
-        }
-        step.reset();
-        socket.async_connect(endpoint, [&](beast::error_code e) { step = e; });
-        if (!run_step(io, socket, step, left(connect_deadline)))
-            throw no_answer("connect to " + authority + ": no connection within " + seconds_text(config_.connect_timeout));
-        if (!*step) {
-            connected = true;
-            break;
-        }
-        last_error = *step;
-    }
-    if (!connected) throw no_answer("connect to " + authority + ": " + last_error.message());
+    const Deadline connect_deadline(config_.connect_timeout); // TCP connect and TLS handshake
+    const auto dialled = dial(io, socket, endpoints, connect_deadline);
+    if (!dialled) throw no_answer("connect to " + authority + ": no connection within " + seconds_text(config_.connect_timeout));
+    if (*dialled) throw no_answer("connect to " + authority + ": " + dialled->message());
     // Beast writes a request's header and body separately: on a kept connection Nagle would hold
     // the body back until the server's delayed ACK of the header (tens of ms per PATCH/PUT/POST).
     socket.set_option(tcp::no_delay(true), ec);
 
-    step.reset();
-    stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) { step = e; });
-    if (!run_step(io, socket, step, left(connect_deadline)))
+    auto step = run_step(io, socket, connect_deadline,
+                         [&](auto done) { stream.async_handshake(ssl::stream_base::client, done); });
+    if (!step)
         throw no_answer("TLS handshake with " + authority + ": no answer within " + seconds_text(config_.connect_timeout));
     if (*step) {
         const long verify = SSL_get_verify_result(ssl_handle);
@@ -298,16 +321,7 @@ Response Client::send(const std::string& method, const std::string& path, const 
     // Bound tokens are rotated by the kubelet (about hourly): read the file for every request.
     const std::string token =
         config_.token_file.empty() ? std::string() : trim(read_file(config_.token_file, "service-account token"));
-
-    http::request<http::string_body> request{verb, path, 11};
-    request.set(http::field::host, authority);
-    request.set(http::field::user_agent, "litmus-stress-helper/" STRESS_HELPER_VERSION);
-    request.set(http::field::accept, "application/json");
-    if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
-    if (!content_type.empty()) request.set(http::field::content_type, content_type);
-    request.body() = body;
-    request.keep_alive(true);
-    request.prepare_payload();
+    const auto request = make_request(verb, path, authority, token, body, content_type);
 
     const std::lock_guard lock(mutex_);
     for (;;) {
@@ -330,17 +344,13 @@ Response Client::send(const std::string& method, const std::string& path, const 
                        {{"method", method}, {"path", path}, {"err", e.message()}});
         };
 
-        // One deadline for request and response: a server that trickles bytes must not extend it.
-        const auto left = [](Clock::time_point deadline) {
-            return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-        };
-        const auto read_deadline = Clock::now() + config_.read_timeout;
+        // One deadline for request and response.
+        const Deadline read_deadline(config_.read_timeout);
         const auto timed_out = [&] {
             return fail(no_answer("no complete answer within the read timeout of " + seconds_text(config_.read_timeout)));
         };
-        std::optional<beast::error_code> step;
-        http::async_write(stream, request, [&](beast::error_code e, std::size_t) { step = e; });
-        if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
+        auto step = run_step(io, socket, read_deadline, [&](auto done) { http::async_write(stream, request, done); });
+        if (!step) throw timed_out();
         if (*step) {
             if (reused) {
                 stale(*step);
@@ -352,9 +362,8 @@ Response Client::send(const std::string& method, const std::string& path, const 
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
         parser.body_limit(body_limit);
-        step.reset();
-        http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { step = e; });
-        if (!run_step(io, socket, step, left(read_deadline))) throw timed_out();
+        step = run_step(io, socket, read_deadline, [&](auto done) { http::async_read(stream, buffer, parser, done); });
+        if (!step) throw timed_out();
         if (*step) {
             if (reused && !parser.got_some() && buffer.size() == 0) {
                 stale(*step);
@@ -430,7 +439,7 @@ void Client::with_retry(const std::function<void()>& attempt, bool retry_conflic
             return;
         } catch (const ApiError& e) {
             if (!e.transient() && !(retry_conflicts && e.conflict())) throw;
-            const auto stopped = [&] { return config_.retry.stop_retrying && config_.retry.stop_retrying(); };
+            const auto stopped = [&] { return config_.retry.abort && config_.retry.abort->requested(); };
             if (stopped()) throw;
             if (Clock::now() + config_.retry.delay > deadline) {
                 const auto spent = std::chrono::duration_cast<milliseconds>(Clock::now() - start);

@@ -11,6 +11,7 @@
 // The token never appears in a log line or an error message.
 #pragma once
 
+#include "abort.hpp"
 #include "config.hpp"
 #include "error.hpp"
 
@@ -33,10 +34,9 @@ inline constexpr const char* service_account_dir = "/var/run/secrets/kubernetes.
 struct RetryPolicy {
     std::chrono::milliseconds delay{2000};
     std::chrono::milliseconds budget{180000};
-    // Asked between attempts (and during the delay, every 100 ms): true ends the retries with the
-    // last error at once. main sets it to "an abort signal arrived", so that SIGTERM is not held up
-    // by a 180 s budget.
-    std::function<bool()> stop_retrying;
+    // Asked between attempts (and during the delay, every 100 ms): once requested, the retries end
+    // with the last error at once, so that SIGTERM is not held up by a 180 s budget. nullptr: never.
+    const AbortToken* abort = nullptr;
 };
 
 RetryPolicy retry_policy(int timeout_s, int delay_s);

@@ -94,7 +94,6 @@ class Litmus {
 public:
     Litmus(kube::Client& client, LitmusContext ctx);
 
-    const LitmusContext& context() const noexcept { return ctx_; }
 
     // GET each pod (retried) and pick its target containers, in TARGETS order.
     std::vector<TargetContainer> resolve_targets(const std::vector<TargetSpec>& specs);

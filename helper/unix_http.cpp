@@ -33,18 +33,13 @@ UnixHttpResponse unix_http_get(const std::string& socket_path, const std::string
     asio::io_context io;
     local::socket socket(io);
 
-    std::optional<beast::error_code> connected;
-    socket.async_connect(local::endpoint(socket_path), [&](beast::error_code ec) { connected = ec; });
-    if (!run_step(io, socket, connected, timeouts.connect))
-        fail("connect " + socket_path, "timed out after " + std::to_string(timeouts.connect.count()) + " ms");
+    auto connected = run_step(io, socket, Deadline(timeouts.connect),
+                              [&](auto done) { socket.async_connect(local::endpoint(socket_path), done); });
+    if (!connected) fail("connect " + socket_path, "timed out after " + std::to_string(timeouts.connect.count()) + " ms");
     if (*connected) fail("connect " + socket_path, connected->message());
 
-    // One deadline for request and response: a server that trickles bytes must not extend it.
-    const auto deadline = std::chrono::steady_clock::now() + timeouts.response;
-    const auto remaining = [&] {
-        return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          deadline - std::chrono::steady_clock::now()));
-    };
+    // One deadline for request and response.
+    const Deadline deadline(timeouts.response);
     const std::string what = "GET " + target + " on " + socket_path;
     const std::string timed_out = "timed out after " + std::to_string(timeouts.response.count()) + " ms";
 
@@ -54,17 +49,15 @@ UnixHttpResponse unix_http_get(const std::string& socket_path, const std::string
     request.set(http::field::user_agent, "litmus-stress-helper");
     request.set(http::field::connection, "close");
 
-    std::optional<beast::error_code> written;
-    http::async_write(socket, request, [&](beast::error_code ec, std::size_t) { written = ec; });
-    if (!run_step(io, socket, written, remaining())) fail(what, timed_out);
+    auto written = run_step(io, socket, deadline, [&](auto done) { http::async_write(socket, request, done); });
+    if (!written) fail(what, timed_out);
     if (*written) fail(what, "write: " + written->message());
 
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(body_limit);
-    std::optional<beast::error_code> read;
-    http::async_read(socket, buffer, parser, [&](beast::error_code ec, std::size_t) { read = ec; });
-    if (!run_step(io, socket, read, remaining())) fail(what, timed_out);
+    auto read = run_step(io, socket, deadline, [&](auto done) { http::async_read(socket, buffer, parser, done); });
+    if (!read) fail(what, timed_out);
     if (*read) fail(what, "read response: " + read->message());
 
     beast::error_code ignored;

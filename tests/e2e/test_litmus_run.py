@@ -216,6 +216,15 @@ class LitmusRun(unittest.TestCase):
             {"name": "nginx", "id": "a" * 64, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]))
         self.expect_failure(self.env(f"web-3:{NS}:nginx"), "CONTAINER_RUNTIME_ERROR", "web-3", "nginx")
 
+    def test_container_of_another_runtime(self):
+        # Kubernetes says the container runs on docker (docker://<id>) while CONTAINER_RUNTIME is
+        # containerd: a clear error naming both, before any runtime is asked.
+        t = self.target()
+        self.put_pod("web-6", [{"name": "nginx", "id": t.id, "runtime": "docker"}])
+        self.expect_failure(self.env(f"web-6:{NS}:nginx"), "CONTAINER_RUNTIME_ERROR", "runs on docker",
+                            f"docker://{t.id}", "but CONTAINER_RUNTIME=", "set CONTAINER_RUNTIME=docker", "web-6")
+        self.assertEqual(self.annotation_history(), [])
+
     def test_wrong_runtime_socket(self):
         t = self.target()
         self.put_pod("web-4", [{"name": "nginx", "id": t.id}])

@@ -205,7 +205,7 @@ TEST_CASE("config: Go flag forms", "[config]") {
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"-name", "stress-chaos"}, {"-name=stress-chaos"}, {"--name", "stress-chaos"}, {"--name=stress-chaos"}}) {
         INFO("argv: " << args[0]);
-        CHECK(run_config(args, base_env()).helper_name == "stress-chaos");
+        CHECK_NOTHROW(run_config(args, base_env()));
     }
     for (const auto& pid_args : std::vector<std::vector<std::string>>{
              {"-pid", "42"}, {"-pid=42"}, {"--pid", "42"}, {"--pid=42"}}) {
@@ -228,7 +228,7 @@ TEST_CASE("config: Go flag forms", "[config]") {
         CHECK(c.pids == std::vector<pid_t>{3, 1});
     }
     SECTION("-- ends the flags") {
-        CHECK(run_config(name_and({"--"}), base_env()).helper_name == "stress-chaos");
+        CHECK_NOTHROW(run_config(name_and({"--"}), base_env()));
     }
     SECTION("flags may come in any order around -name") {
         stress::Config c = run_config({"--debug", "--name", "stress-chaos", "--runtime=docker"}, base_env());
@@ -284,7 +284,6 @@ TEST_CASE("config: --help and --version", "[config]") {
 TEST_CASE("config: defaults and the full Litmus environment", "[config]") {
     SECTION("only what is required") {
         stress::Config c = run_config(kName, base_env());
-        CHECK(c.helper_name == "stress-chaos");
         CHECK(c.stress_type == stress::StressType::Cpu);
         CHECK(c.duration_s == 30);
         CHECK_FALSE(c.cpu_cores);
@@ -295,7 +294,6 @@ TEST_CASE("config: defaults and the full Litmus environment", "[config]") {
         CHECK(c.chaos_namespace == "litmus");
         CHECK(c.status_check_timeout_s == 180);
         CHECK(c.status_check_delay_s == 2);
-        CHECK(c.targets == "web:default:app");
         REQUIRE(c.target_specs.size() == 1);
         CHECK(c.target_specs[0].pod == "web");
         CHECK_FALSE(c.standalone());
@@ -444,7 +442,6 @@ TEST_CASE("config: standalone mode", "[config]") {
         CHECK(c.standalone());
         CHECK(c.pids == std::vector<pid_t>{4242});
         CHECK(c.dry_run);
-        CHECK(c.targets.empty());
         CHECK(c.target_specs.empty());
     }
     SECTION("--container-id, with and without a runtime prefix; TARGETS is ignored") {
@@ -463,7 +460,6 @@ TEST_CASE("config: standalone mode", "[config]") {
     }
     SECTION("--targets replaces TARGETS") {
         stress::Config c = run_config(name_and({"--targets", "api:prod:all"}), base_env());
-        CHECK(c.targets == "api:prod:all");
         REQUIRE(c.target_specs.size() == 1);
         CHECK(c.target_specs[0].pod == "api");
         CHECK(c.target_specs[0].all_containers);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 using nlohmann::json;
 using namespace stress;
@@ -445,12 +446,27 @@ TEST_CASE("with_retry: transient errors are retried within the budget, others ar
     // An abort ends the retries at once.
     config.retry.budget = std::chrono::seconds(60);
     config.retry.delay = std::chrono::seconds(5);
-    int asked = 0;
-    config.retry.stop_retrying = [&] { return ++asked > 1; };
+    AbortToken abort;
+    config.retry.abort = &abort;
     kube::Client aborting(config);
     calls = 0;
-    const auto start = std::chrono::steady_clock::now();
-    error_of([&] { aborting.with_retry([&] { ++calls; throw failing(500); }); });
+    auto start = std::chrono::steady_clock::now();
+    error_of([&] { aborting.with_retry([&] { ++calls; abort.request(); throw failing(500); }); });
     CHECK(calls == 1);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+
+    // … also when it arrives during the delay between two attempts.
+    AbortToken later;
+    config.retry.abort = &later;
+    kube::Client aborting_later(config);
+    calls = 0;
+    start = std::chrono::steady_clock::now();
+    std::thread requester([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        later.request();
+    });
+    error_of([&] { aborting_later.with_retry([&] { ++calls; throw failing(500); }); });
+    requester.join();
+    CHECK(calls == 1);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
