@@ -248,10 +248,7 @@ void write_pid(const std::string& file, pid_t pid) {
     UniqueFd fd{::open(file.c_str(), O_WRONLY | O_CLOEXEC)};
     if (!fd) throw_sys(ErrorCode::ChaosInjectError, "open " + file);
     // cgroup.procs takes one pid per write(2); a short write does not happen for a few digits.
-    ssize_t n;
-    do {
-        n = ::write(fd.get(), text.data(), text.size());
-    } while (n < 0 && errno == EINTR);
+    const ssize_t n = retry_on_eintr([&] { return ::write(fd.get(), text.data(), text.size()); });
     if (n < 0) throw_sys(ErrorCode::ChaosInjectError, "write " + text + " to " + file);
 }
 
@@ -336,7 +333,7 @@ std::vector<CgroupMount> parse_mountinfo_cgroups(std::string_view mountinfo) {
     };
     auto covers = [](const std::string& outer, const std::string& inner) {
         return outer == inner || outer == "/" ||
-               (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/');
+               (inner.size() > outer.size() && inner.starts_with(outer) && inner[outer.size()] == '/');
     };
     auto hidden = [&](size_t a) {
         const auto chain = chain_of(a);
@@ -460,7 +457,7 @@ bool sees_cgroups_from_below() {
     auto mountinfo = read_text("/proc/self/mountinfo");
     if (!mountinfo) return false;
     for (const auto& mount : parse_mountinfo_cgroups(*mountinfo))
-        if (mount.root.rfind("/..", 0) == 0) return true;
+        if (mount.root.starts_with("/..")) return true;
     return false;
 }
 

@@ -189,17 +189,14 @@ StressType parse_stress_type(const Setting& s) {
 
 std::string strip_runtime_prefix(const std::string& id) {
     for (std::string_view prefix : {"containerd://", "cri-o://", "docker://"})
-        if (id.compare(0, prefix.size(), prefix) == 0) return id.substr(prefix.size());
+        if (id.starts_with(prefix)) return id.substr(prefix.size());
     return id;
 }
 
-// A container ID (64 hex digits from Kubernetes) or, in standalone mode, a name: docker and
-// containerd both allow [A-Za-z0-9][A-Za-z0-9_.-]*.
+// A container ID (64 hex digits from Kubernetes) or, in standalone mode, a name (text.hpp's rule).
 std::string parse_container_id(const Setting& s) {
     std::string id = strip_runtime_prefix(s.value);
-    bool ok = !id.empty() && id.size() <= 255 && is_alnum(id.front()) &&
-              std::all_of(id.begin(), id.end(), [](unsigned char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
-    if (!ok)
+    if (!container_id_problem(id).empty())
         fail(s, "a container ID or name (letters, digits, '_', '.', '-'; a containerd://, cri-o:// or docker:// prefix is allowed)");
     return id;
 }
@@ -405,7 +402,7 @@ void read_runtime(const ParsedFlags& flags, const EnvLookup& env, Config& config
     if (auto s = setting(flags, "socket", env, "SOCKET_PATH")) {
         // "unix://" is what crictl and docker are handed; accept a value copied from there.
         Setting path = *s;
-        if (path.value.rfind("unix://", 0) == 0) path.value.erase(0, 7);
+        if (path.value.starts_with("unix://")) path.value.erase(0, 7);
         if (path.value.empty() || path.value[0] != '/' || has_control_char(path.value) || path.value.size() >= 108)
             fail(*s, "an absolute path to the runtime's unix socket (at most 107 bytes), e.g. /run/containerd/containerd.sock");
         config.socket_path = path.value;
@@ -492,13 +489,6 @@ const char* stress_type_name(StressType type) noexcept {
     return "pod-cpu-stress";
 }
 
-EnvLookup process_env() {
-    return [](const std::string& name) -> std::optional<std::string> {
-        const char* v = std::getenv(name.c_str());
-        if (!v) return std::nullopt;
-        return std::string(v);
-    };
-}
 
 std::string version_text() {
     return std::string("helpers ") + STRESS_HELPER_VERSION +

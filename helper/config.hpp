@@ -14,6 +14,7 @@
 // the chosen stress does not use adds a Config::warnings entry.
 #pragma once
 
+#include "env.hpp"
 #include "error.hpp"
 #include "targets.hpp"
 
@@ -100,15 +101,6 @@ struct Config {
 
     bool standalone() const { return !container_ids.empty() || !pids.empty(); }
 };
-
-class ConfigError : public Error {
-public:
-    explicit ConfigError(const std::string& message) : Error(ErrorCode::HelperError, message) {}
-};
-
-// Looks up an environment variable; returns nullopt when unset. Tests pass a map-backed lookup.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-EnvLookup process_env();
 
 // What the command line asked for besides a run.
 enum class CliAction { Run, Help, Version };

@@ -41,6 +41,13 @@ private:
     std::string target_;
 };
 
+// A bad configuration value (environment, flags, kubeconfig): HELPER_ERROR; the message names the
+// variable, the value (quote_value) and what was expected.
+class ConfigError : public Error {
+public:
+    explicit ConfigError(const std::string& message) : Error(ErrorCode::HelperError, message) {}
+};
+
 // strerror(err) as a std::string, thread-safe.
 std::string errno_text(int err);
 

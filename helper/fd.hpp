@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <utility>
 
 namespace stress {
@@ -35,5 +36,14 @@ public:
 private:
     int fd_ = -1;
 };
+
+// Calls f() again while it fails with EINTR (a signal arrived before anything was done); returns
+// its last result. For the syscalls that return -1 and set errno. Async-signal-safe.
+template <class F>
+auto retry_on_eintr(F&& f) {
+    auto result = f();
+    while (result < 0 && errno == EINTR) result = f();
+    return result;
+}
 
 } // namespace stress

@@ -17,9 +17,8 @@ std::optional<std::string> read_text(const std::string& path, const char** faile
     std::string out;
     char buf[8192];
     while (true) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        const ssize_t n = retry_on_eintr([&] { return ::read(fd.get(), buf, sizeof buf); });
         if (n < 0) {
-            if (errno == EINTR) continue;
             if (failed_call) *failed_call = "read";
             return std::nullopt;
         }

@@ -238,8 +238,7 @@ public:
             const int left = remaining_ms();
             if (left == 0) fail(timed_out_ + " " + waiting_for);
             pollfd p{fd_.get(), events, 0};
-            const int n = ::poll(&p, 1, left);
-            if (n < 0 && errno == EINTR) continue;
+            const int n = retry_on_eintr([&] { return ::poll(&p, 1, left); });
             if (n < 0) fail("poll: " + errno_text(errno));
             if (n > 0) return; // readable, writable, or an error/hang-up that the next read/write reports
         }
@@ -281,9 +280,8 @@ public:
     // Writes all of `data`, waiting for room until the deadline.
     void write_all(const std::uint8_t* data, std::size_t size) {
         while (size > 0) {
-            const ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL);
+            const ssize_t n = retry_on_eintr([&] { return ::send(fd_.get(), data, size, MSG_NOSIGNAL); });
             if (n < 0) {
-                if (errno == EINTR) continue;
                 if (errno == EAGAIN) {
                     wait(POLLOUT, "writing the request");
                     continue;
@@ -310,8 +308,7 @@ public:
     void receive(nghttp2_session* session) {
         std::array<std::uint8_t, 16384> buffer;
         for (;;) {
-            const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
-            if (n < 0 && errno == EINTR) continue;
+            const ssize_t n = retry_on_eintr([&] { return ::recv(fd_.get(), buffer.data(), buffer.size(), 0); });
             if (n < 0 && errno == EAGAIN) {
                 // An HTTP/2 server speaks first (its SETTINGS): total silence means something else
                 // listens there, e.g. containerd's ttrpc socket, which waits for its own framing.

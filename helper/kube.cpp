@@ -1,6 +1,7 @@
 #include "kube.hpp"
 
 #include "asio_step.hpp"
+#include "files.hpp"
 #include "fd.hpp"
 #include "log.hpp"
 
@@ -56,22 +57,12 @@ std::string trim(std::string text) {
     return text;
 }
 
-// The whole file, or Error(HelperError, "open <path>: <errno text>").
+// The whole file, or Error(HelperError, "open <what> <path>: <errno text>").
 std::string read_file(const std::string& path, const std::string& what) {
-    UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd) throw_sys(ErrorCode::HelperError, "open " + what + " " + path);
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys(ErrorCode::HelperError, "read " + what + " " + path);
-        }
-        if (n == 0) break;
-        text.append(buf, static_cast<size_t>(n));
-    }
-    return text;
+    const char* failed_call = "read";
+    auto text = read_text(path, &failed_call);
+    if (!text) throw_sys(ErrorCode::HelperError, std::string(failed_call) + " " + what + " " + path);
+    return *text;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -430,7 +421,7 @@ nlohmann::json Client::call(const std::string& method, const std::string& path, 
     }
 }
 
-void Client::with_retry(const std::function<void()>& attempt, bool retry_conflicts) {
+void Client::with_retry(const std::function<void()>& attempt, OnConflict on_conflict) {
     const auto start = Clock::now();
     const auto deadline = start + config_.retry.budget;
     for (int attempts = 1;; ++attempts) {
@@ -438,7 +429,7 @@ void Client::with_retry(const std::function<void()>& attempt, bool retry_conflic
             attempt();
             return;
         } catch (const ApiError& e) {
-            if (!e.transient() && !(retry_conflicts && e.conflict())) throw;
+            if (!e.transient() && !(on_conflict == OnConflict::Retry && e.conflict())) throw;
             const auto stopped = [&] { return config_.retry.abort && config_.retry.abort->requested(); };
             if (stopped()) throw;
             if (Clock::now() + config_.retry.delay > deadline) {
@@ -492,7 +483,7 @@ nlohmann::json Client::update(const std::string& path, const std::function<void(
             mutate(object);
             stored = call("PUT", path, &object);
         },
-        /*retry_conflicts=*/true);
+        OnConflict::Retry);
     return stored;
 }
 

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "abort.hpp"
-#include "config.hpp"
+#include "env.hpp"
 #include "error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -134,9 +134,10 @@ public:
                         const std::string& content_type = "application/json");
 
     // Runs `attempt` again after the retry delay while it throws a transient ApiError (and a 409
-    // when retry_conflicts), as long as the next attempt starts within the budget. The error that
+    // with OnConflict::Retry), as long as the next attempt starts within the budget. The error that
     // ends it says how many attempts were made.
-    void with_retry(const std::function<void()>& attempt, bool retry_conflicts = false);
+    enum class OnConflict { Fail, Retry };
+    void with_retry(const std::function<void()>& attempt, OnConflict on_conflict = OnConflict::Fail);
 
     // Retried reads and writes (all idempotent, so a repeat after a lost answer is harmless).
     nlohmann::json get(const std::string& path);

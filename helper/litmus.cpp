@@ -296,7 +296,7 @@ bool Litmus::event(const std::string& reason, const std::string& message, const 
                     client_.call("POST", events_path(ctx_), &event);
                 }
             },
-            /*retry_conflicts=*/true);
+            kube::Client::OnConflict::Retry);
     } catch (const kube::ApiError& e) {
         throw kube::ApiError(ErrorCode::GenericError, e,
                              "{name: " + ctx_.chaosengine + ", namespace: " + ctx_.chaos_namespace + "}");

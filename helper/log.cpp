@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include "fd.hpp"
 #include "text.hpp"
 
 #include <unistd.h>
@@ -53,11 +54,8 @@ void write(Level level, const std::string& msg, const Fields& fields) {
     const char* p = line.data();
     size_t left = line.size();
     while (left > 0) {
-        ssize_t n = ::write(STDERR_FILENO, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return; // nowhere left to report a failing stderr
-        }
+        const ssize_t n = retry_on_eintr([&] { return ::write(STDERR_FILENO, p, left); });
+        if (n < 0) return; // nowhere left to report a failing stderr
         p += n;
         left -= static_cast<size_t>(n);
     }

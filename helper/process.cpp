@@ -84,10 +84,7 @@ PausedChild::PausedChild(const std::vector<std::string>& argv, ChildStderr stder
             child_fail("dup2");
         ::close(release_pipe[1]);
         char go = 0;
-        ssize_t n;
-        do {
-            n = ::read(release_read.get(), &go, 1);
-        } while (n < 0 && errno == EINTR);
+        const ssize_t n = retry_on_eintr([&] { return ::read(release_read.get(), &go, 1); });
         if (n != 1) _exit(0); // abandoned: the parent closed the pipe without releasing us
         ::execv(args[0], args.data());
         child_fail(args[0]);
@@ -109,10 +106,7 @@ PausedChild::~PausedChild() {
     if (released_) {
         signal_group(SIGTERM);
         pollfd exited{pidfd_.get(), POLLIN, 0};
-        int ready;
-        do {
-            ready = ::poll(&exited, 1, static_cast<int>(kDestructorGrace.count()));
-        } while (ready < 0 && errno == EINTR);
+        retry_on_eintr([&] { return ::poll(&exited, 1, static_cast<int>(kDestructorGrace.count())); });
     }
     signal_group(SIGKILL);
     reap();
@@ -120,10 +114,7 @@ PausedChild::~PausedChild() {
 
 void PausedChild::release() {
     char go = 1;
-    ssize_t n;
-    do {
-        n = ::write(release_.get(), &go, 1);
-    } while (n < 0 && errno == EINTR);
+    const ssize_t n = retry_on_eintr([&] { return ::write(release_.get(), &go, 1); });
     int err = errno;
     release_.reset();
     released_ = n == 1;
@@ -137,10 +128,7 @@ void PausedChild::signal_group(int sig) const noexcept {
 void PausedChild::reap() {
     if (status_) return;
     int st = 0;
-    pid_t r;
-    do {
-        r = ::waitpid(pid_, &st, 0);
-    } while (r < 0 && errno == EINTR);
+    const pid_t r = retry_on_eintr([&] { return ::waitpid(pid_, &st, 0); });
     status_ = r == pid_ ? st : (W_EXITCODE(125, 0));
 }
 

@@ -3,6 +3,7 @@
 #include "unix_http.hpp"
 
 #include "files.hpp"
+#include "text.hpp"
 
 #include "log.hpp"
 
@@ -16,7 +17,7 @@ namespace runtime_detail {
 
 std::string socket_file(const std::string& socket) {
     constexpr std::string_view scheme = "unix://";
-    if (socket.compare(0, scheme.size(), scheme) == 0) return socket.substr(scheme.size());
+    if (socket.starts_with(scheme)) return socket.substr(scheme.size());
     return socket;
 }
 
@@ -25,17 +26,8 @@ void fail(RuntimeFailure failure, const std::string& backend, const std::string&
 }
 
 void check_container_id(const std::string& backend, const std::string& where, const std::string& id) {
-    const auto bad = [&](const std::string& why) {
-        fail(RuntimeFailure::NotFound, backend, where, "invalid container id \"" + id + "\": " + why);
-    };
-    if (id.empty()) bad("empty");
-    if (id.size() > 128) bad("longer than 128 characters");
-    if (id == "." || id == "..") bad("a path component");
-    for (const char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                        c == '.' || c == '-';
-        if (!ok) bad("only [A-Za-z0-9_.-] expected");
-    }
+    if (std::string why = container_id_problem(id); !why.empty())
+        fail(RuntimeFailure::NotFound, backend, where, "invalid container id " + quote_value(id) + ": " + why);
 }
 
 void check_socket(const std::string& backend, const std::string& socket_path) {

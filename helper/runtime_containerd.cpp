@@ -65,7 +65,7 @@ public:
             // containerd says "container \"<id>\" in namespace \"<ns>\": not found" for an unknown
             // container and "task <id> not found" for a known one without a task (created or deleted).
             const std::string& text = response.status_message;
-            if (text.rfind("task ", 0) == 0 || text.find("no running task") != std::string::npos)
+            if (text.starts_with("task ") || text.find("no running task") != std::string::npos)
                 fail(RuntimeFailure::NotRunning, name(), where,
                      "container " + id + " in containerd namespace " + namespace_ + " is not running (no task: " +
                          text + ")");

@@ -94,10 +94,7 @@ Captured run_captured(const std::vector<std::string>& argv, std::chrono::millise
     // Both pipes are closed, so the child is normally exiting; its pidfd bounds the wait for one
     // that closed them and hangs.
     pollfd exited{child.pidfd(), POLLIN, 0};
-    int n;
-    do {
-        n = ::poll(&exited, 1, static_cast<int>(left_ms()));
-    } while (n < 0 && errno == EINTR);
+    const int n = retry_on_eintr([&] { return ::poll(&exited, 1, static_cast<int>(left_ms())); });
     if (n == 0) kill_and_throw("did not exit");
     child.reap();
     result.exit = child.describe_exit();

@@ -1,6 +1,6 @@
 #include "targets.hpp"
 
-#include "config.hpp"
+#include "error.hpp"
 #include "text.hpp"
 
 #include <algorithm>

@@ -117,6 +117,16 @@ bool is_rfc1123_subdomain(std::string_view s) {
     return std::all_of(labels.begin(), labels.end(), is_rfc1123_label);
 }
 
+std::string container_id_problem(std::string_view id) {
+    auto alnum = [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (id.empty()) return "empty";
+    if (id.size() > 128) return "longer than 128 characters";
+    if (!alnum(id.front())) return "must start with a letter or digit";
+    for (unsigned char c : id)
+        if (!alnum(c) && c != '_' && c != '.' && c != '-') return "only letters, digits, '_', '.' and '-' expected";
+    return {};
+}
+
 std::string rfc3339(std::time_t t) {
     std::tm utc{};
     ::gmtime_r(&t, &utc);

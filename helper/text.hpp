@@ -32,6 +32,11 @@ void append_go_json_string(std::string& out, std::string_view text);
 bool is_rfc1123_label(std::string_view s);
 bool is_rfc1123_subdomain(std::string_view s);
 
+// Why ID cannot be a container ID or name, "" when it can: 1 to 128 characters, a letter or digit
+// first, then letters, digits, '_', '.', '-' (what docker and containerd accept, and safe in a URL
+// path or an argv). Kubernetes gives 64 hex digits.
+std::string container_id_problem(std::string_view id);
+
 // "2026-01-02T03:04:05Z" (UTC, whole seconds), as Kubernetes and logrus write time stamps.
 std::string rfc3339(std::time_t t);
 std::string rfc3339_now();

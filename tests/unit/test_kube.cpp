@@ -437,7 +437,7 @@ TEST_CASE("with_retry: transient errors are retried within the budget, others ar
     CHECK_THAT(e.what(), Catch::StartsWith("GET /x: HTTP 500 (gave up after " + std::to_string(calls) + " attempts"));
 
     calls = 0;
-    client.with_retry([&] { if (++calls == 1) throw failing(409); }, /*retry_conflicts=*/true);
+    client.with_retry([&] { if (++calls == 1) throw failing(409); }, kube::Client::OnConflict::Retry);
     CHECK(calls == 2);
     calls = 0;
     error_of([&] { client.with_retry([&] { ++calls; throw failing(409); }); });

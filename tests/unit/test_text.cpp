@@ -62,3 +62,16 @@ TEST_CASE("text: RFC 3339 time stamps and split", "[text]") {
     CHECK(split("a,,b", ',') == std::vector<std::string_view>{"a", "", "b"});
     CHECK(split("", ',') == std::vector<std::string_view>{""});
 }
+
+TEST_CASE("text: one rule for container IDs and names", "[text]") {
+    CHECK(container_id_problem(std::string(64, 'f')).empty());
+    CHECK(container_id_problem("web-1.app_x").empty());
+    CHECK(container_id_problem("") == "empty");
+    CHECK(container_id_problem(std::string(129, 'a')) == "longer than 128 characters");
+    CHECK(container_id_problem(".") == "must start with a letter or digit");
+    CHECK(container_id_problem("..") == "must start with a letter or digit");
+    CHECK(container_id_problem("-x") == "must start with a letter or digit");
+    CHECK_FALSE(container_id_problem("a b").empty());
+    CHECK_FALSE(container_id_problem("x;rm").empty());
+    CHECK_FALSE(container_id_problem("a/../b").empty());
+}
