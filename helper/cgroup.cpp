@@ -540,6 +540,12 @@ void attach_to_cgroups(const TargetCgroups& cgroups, pid_t pid) {
     }
 }
 
+std::optional<uint64_t> read_memory_usage(const TargetCgroups& cgroups) {
+    if (auto it = cgroups.v1_controller_dirs.find("memory"); it != cgroups.v1_controller_dirs.end())
+        if (auto v = read_value(it->second, "memory.usage_in_bytes")) return v;
+    return cgroups.v2_dir.empty() ? std::nullopt : read_value(cgroups.v2_dir, "memory.current");
+}
+
 CgroupCounters read_counters(const TargetCgroups& cgroups) {
     CgroupCounters out;
     auto v1 = [&](const char* controller) -> const std::string* {

@@ -130,6 +130,9 @@ struct CgroupCounters {
     IoCounterSource io_source = IoCounterSource::None; // where io_read_bytes/io_write_bytes came from
 };
 CgroupCounters read_counters(const TargetCgroups& cgroups);
+// Only the memory usage now (v1 memory.usage_in_bytes, else v2 memory.current): what the run samples
+// every 250 ms for the peak, without reading every other counter file.
+std::optional<uint64_t> read_memory_usage(const TargetCgroups& cgroups);
 
 // Parsers for counter files (text in, numbers out). nullopt when the text is malformed or lacks the key;
 // a file with no device lines yet (no IO so far) is 0.

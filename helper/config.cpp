@@ -232,8 +232,10 @@ bool used_by(const StressValueSpec& spec, StressType type) {
     return false;
 }
 
-// Validates one stress value and stores it in config (or, when `store` is false, only validates).
-void apply_stress_value(StressValue v, const Setting& s, Config& config, bool store) {
+// Validates one stress value and stores it in config, or only validates it.
+enum class Apply { Store, ValidateOnly };
+void apply_stress_value(StressValue v, const Setting& s, Config& config, Apply apply) {
+    const bool store = apply == Apply::Store;
     using namespace config_limits;
     switch (v) {
     case StressValue::CpuCores: {
@@ -383,9 +385,9 @@ void read_stress(const ParsedFlags& flags, const EnvLookup& env, Config& config)
         auto s = setting(flags, spec.flag, env, spec.env);
         if (!s) continue;
         if (used_by(spec, config.stress_type)) {
-            apply_stress_value(spec.value, *s, config, true);
+            apply_stress_value(spec.value, *s, config, Apply::Store);
         } else if (s->from_flag) {
-            apply_stress_value(spec.value, *s, config, false); // a typo on the command line is still an error
+            apply_stress_value(spec.value, *s, config, Apply::ValidateOnly); // a typo on the command line is still an error
             config.warnings.push_back(s->label + " is not used by " + stress_type_name(config.stress_type) +
                                       " and is ignored");
         }

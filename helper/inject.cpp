@@ -202,7 +202,7 @@ private:
         if (ec) return;
         for (auto& t : targets_) {
             if (t->exited) continue;
-            if (auto now = read_counters(t->plan.cgroups).memory_bytes) t->memory_peak = std::max(t->memory_peak, *now);
+            if (auto now = read_memory_usage(t->plan.cgroups)) t->memory_peak = std::max(t->memory_peak, *now);
         }
         schedule_sample();
     }
