@@ -199,17 +199,17 @@ std::optional<beast::error_code> dial(asio::io_context& io, tcp::socket& socket,
         const tcp::endpoint endpoint = entry.endpoint();
         beast::error_code ec;
         if (socket.is_open()) socket.close(ec);
-        const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-        if (fd < 0) {
+        UniqueFd fd{::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP)};
+        if (!fd) {
             last_error = beast::error_code(errno, boost::system::system_category());
             continue;
         }
-        socket.assign(endpoint.protocol(), fd, ec);
+        socket.assign(endpoint.protocol(), fd.get(), ec);
         if (ec) {
-            ::close(fd);
             last_error = ec;
             continue;
         }
+        fd.release(); // the socket owns it now
         auto step = run_step(io, socket, deadline, [&](auto done) { socket.async_connect(endpoint, done); });
         if (!step || !*step) return step;
         last_error = *step;
