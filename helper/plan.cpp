@@ -58,6 +58,38 @@ void check_runtime(const Config& config, const TargetContainer& c) {
                 c.describe());
 }
 
+// "" when PATH is a directory we may write into; else why not.
+std::string unwritable_dir(const char* path) {
+    struct stat st {};
+    if (::stat(path, &st) != 0) return errno_text(errno);
+    if (!S_ISDIR(st.st_mode)) return "not a directory";
+    if (::access(path, W_OK) != 0) return errno_text(errno);
+    return {};
+}
+
+// stress-ng will not start when its temp path ("." unless --temp-path) is not writable, even for the
+// cpu and vm stressors, which write nothing there. cpu and memory stress run in the helper's own
+// mount namespace with the helper's working directory, which is read-only in a pod with
+// readOnlyRootFilesystem (a policy many clusters impose): then /tmp or /dev/shm (a tmpfs in every
+// pod) serves. io stress runs in the target's and writes where VOLUME_MOUNT_PATH says.
+std::vector<std::string> with_writable_temp_path(const Config& config, std::vector<std::string> argv) {
+    if (config.stress_type == StressType::Io) return argv;
+    std::string why = unwritable_dir(".");
+    if (why.empty()) return argv;
+    std::string tried = "the working directory: " + why;
+    for (const char* dir : {"/tmp", "/dev/shm"}) {
+        if (std::string not_here = unwritable_dir(dir); !not_here.empty()) {
+            tried += std::string("; ") + dir + ": " + not_here;
+            continue;
+        }
+        log::info("[Info]: the working directory is not writable, stress-ng gets another temp path",
+                  {{"tempPath", dir}, {"why", why}});
+        argv.insert(argv.end(), {"--temp-path", dir});
+        return argv;
+    }
+    throw Error(ErrorCode::HelperError, "stress-ng needs a writable directory and there is none (" + tried + ")");
+}
+
 std::string shell_quote_for_display(const std::string& word) {
     if (!word.empty() && word.find_first_of(" \t\n'\"\\$;&|<>()*?`") == std::string::npos) return word;
     std::string out = "'";
@@ -119,6 +151,7 @@ std::vector<Target> find_targets(const Config& config, Litmus* litmus) {
 std::vector<StressPlan> make_plans(const Config& config, const std::vector<Target>& targets,
                                    const StressCommand& command, const Parts& parts) {
     const bool io = config.stress_type == StressType::Io;
+    const std::vector<std::string> stress_argv = with_writable_temp_path(config, command.argv);
     std::vector<StressPlan> plans;
     for (const auto& t : targets) {
         if (io) check_io_path(config, t);
@@ -130,7 +163,7 @@ std::vector<StressPlan> make_plans(const Config& config, const std::vector<Targe
             throw Error(e.code(), "cgroups of " + t.label + ": " + e.what(), t.label);
         }
         for (const auto& w : plan.cgroups.warnings) log::warn("[Warning]: " + w, {{"target", t.label}});
-        plan.argv = nsexec_argv(parts, t.pid, io ? MountNamespace::Target : MountNamespace::Helper, command.argv);
+        plan.argv = nsexec_argv(parts, t.pid, io ? MountNamespace::Target : MountNamespace::Helper, stress_argv);
         plans.push_back(std::move(plan));
     }
     return plans;

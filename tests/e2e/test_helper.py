@@ -180,6 +180,35 @@ class HelperE2E(unittest.TestCase):
         grew = (harness.cpu_usage_ns(t.pid) - before) / 1e9
         self.assertGreaterEqual(grew, 0.5, f"the stress was not charged to the target's cgroup\n{r.stderr}")
 
+    def test_cpu_stress_from_a_read_only_working_directory(self):
+        """A helper pod with readOnlyRootFilesystem: its working directory is read-only, and stress-ng
+        refuses a temp path it cannot write (even for cpu). The helper gives it /tmp (or /dev/shm)."""
+        t = self.target()
+        base = self.baseline(t)
+        ro = tempfile.mkdtemp(prefix="helper-ro-cwd-")
+        self.addCleanup(os.rmdir, ro)
+        libc = ctypes.CDLL(None, use_errno=True)
+        ms_bind, ms_remount, ms_rdonly, ms_rec, ms_private = 4096, 32, 1, 16384, 1 << 18
+
+        def read_only_cwd():
+            # A private mount namespace of the helper's own: the read-only bind dies with it.
+            if libc.unshare(0x00020000) != 0 or libc.mount(b"none", b"/", None, ms_rec | ms_private, None) != 0:
+                raise OSError(ctypes.get_errno(), "unshare/make-rprivate")
+            if (libc.mount(ro.encode(), ro.encode(), None, ms_bind, None) != 0 or
+                    libc.mount(None, ro.encode(), None, ms_remount | ms_bind | ms_rdonly, None) != 0):
+                raise OSError(ctypes.get_errno(), f"read-only bind of {ro}")
+            os.chdir(ro)
+
+        before = harness.cpu_usage_ns(t.pid)
+        env = self.env(STRESS_TYPE="pod-cpu-stress", TOTAL_CHAOS_DURATION=2, CPU_CORES=1, CPU_LOAD=50)
+        r = subprocess.run(self.argv(t), env=env, capture_output=True, text=True, timeout=harness.scaled(60),
+                           preexec_fn=read_only_cwd)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("must be readable and writeable", r.stderr)
+        self.assertRegex(r.stderr, r"stress-ng gets another temp path.*tempPath=/(tmp|dev/shm)")
+        self.assertGreaterEqual((harness.cpu_usage_ns(t.pid) - before) / 1e9, 0.5, r.stderr)
+        self.assertEqual(self.ours_in(t, base), [])
+
     # -- 3. several targets at once --------------------------------------------------------------
 
     def test_three_targets_are_injected_concurrently(self):
