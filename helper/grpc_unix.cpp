@@ -44,17 +44,17 @@ std::vector<std::string> grpc_unframe(std::string_view body, std::size_t max_byt
     std::vector<std::string> messages;
     while (!body.empty()) {
         if (body.size() < 5)
-            throw std::runtime_error("truncated gRPC message prefix (" + std::to_string(body.size()) + " of 5 bytes)");
+            throw Error(ErrorCode::ContainerRuntimeError, "truncated gRPC message prefix (" + std::to_string(body.size()) + " of 5 bytes)");
         const auto flag = static_cast<unsigned char>(body[0]);
         std::uint32_t length = 0;
         for (std::size_t i = 1; i < 5; ++i) length = (length << 8) | static_cast<unsigned char>(body[i]);
-        if (flag == 1) throw std::runtime_error("compressed gRPC message, but no compression was offered");
-        if (flag != 0) throw std::runtime_error("bad gRPC message flag " + std::to_string(flag));
+        if (flag == 1) throw Error(ErrorCode::ContainerRuntimeError, "compressed gRPC message, but no compression was offered");
+        if (flag != 0) throw Error(ErrorCode::ContainerRuntimeError, "bad gRPC message flag " + std::to_string(flag));
         if (length > max_bytes)
-            throw std::runtime_error("gRPC message of " + std::to_string(length) + " bytes, more than the limit of " +
+            throw Error(ErrorCode::ContainerRuntimeError, "gRPC message of " + std::to_string(length) + " bytes, more than the limit of " +
                                      std::to_string(max_bytes));
         if (body.size() - 5 < length)
-            throw std::runtime_error("truncated gRPC message (" + std::to_string(body.size() - 5) + " of " +
+            throw Error(ErrorCode::ContainerRuntimeError, "truncated gRPC message (" + std::to_string(body.size() - 5) + " of " +
                                      std::to_string(length) + " bytes)");
         messages.emplace_back(body.substr(5, length));
         body.remove_prefix(5 + length);
@@ -436,7 +436,7 @@ public:
         std::vector<std::string> messages;
         try {
             messages = grpc_unframe(call_.body, request_.max_response_bytes);
-        } catch (const std::runtime_error& e) {
+        } catch (const Error& e) {
             fail(std::string("response body: ") + e.what());
         }
         if (messages.size() != 1)

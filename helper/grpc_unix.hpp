@@ -88,7 +88,7 @@ GrpcUnaryResponse grpc_unix_call(const GrpcUnaryRequest& request);
 std::string grpc_status_name(int code);
 // The 5-byte length-prefixed message: flag 0 (not compressed), big-endian length, bytes.
 std::string grpc_frame(std::string_view message);
-// The messages of a response body. Throws std::runtime_error with the reason for a truncated
+// The messages of a response body. Throws Error(ContainerRuntimeError) with the reason for a truncated
 // frame, a compressed one (we never offer an encoding), or a message over max_bytes.
 std::vector<std::string> grpc_unframe(std::string_view body, std::size_t max_bytes);
 // grpc-message is percent-encoded (%XX for bytes outside 0x20-0x7E and for '%'). Invalid escapes

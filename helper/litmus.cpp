@@ -149,13 +149,21 @@ std::string append_fail_step(const std::string& existing, const std::string& rea
 }
 
 void apply_error_output(json& chaosresult, ErrorCode code, const std::string& reason) {
+    // What the API server sent: anything but an object cannot be a ChaosResult (found by fuzzing:
+    // a number made operator[] throw a json type_error out of the failure write-back).
+    if (!chaosresult.is_object())
+        throw Error(ErrorCode::ChaosResultCrudError,
+                    std::string("the ChaosResult is a JSON ") + chaosresult.type_name() + ", not an object");
+    const auto text_of = [](const json& object, const char* key) {
+        return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : std::string();
+    };
     json& status = chaosresult["status"];
     if (!status.is_object()) status = json::object();
     json& experiment = status["experimentStatus"];
     if (!experiment.is_object()) experiment = json::object();
     if (experiment.contains("errorOutput") && experiment["errorOutput"].is_object()) {
         json& output = experiment["errorOutput"];
-        const std::string existing = output.value("reason", "");
+        const std::string existing = text_of(output, "reason");
         // Our own earlier attempt may have been stored although its answer was lost (a PUT
         // retried after a dropped connection): then the reason is there already, last in the list.
         if (existing == reason || (existing.size() > reason.size() + 2 && existing.back() == ']' &&
@@ -163,7 +171,7 @@ void apply_error_output(json& chaosresult, ErrorCode code, const std::string& re
                                                     "," + reason + "]") == 0))
             return;
         output["reason"] = append_fail_step(existing, reason);
-        if (output.value("errorCode", "").empty()) output["errorCode"] = litmus_error_code(code);
+        if (text_of(output, "errorCode").empty()) output["errorCode"] = litmus_error_code(code);
     } else {
         experiment["errorOutput"] = json{{"errorCode", litmus_error_code(code)}, {"reason", reason}};
     }

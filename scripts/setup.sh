@@ -19,6 +19,8 @@ packages=(
   buildah debootstrap
   # test: the pure cgroup v2 leg in a VM (tests/vm/vm.py; it fetches Debian's kernel package itself)
   qemu-system-x86 e2fsprogs
+  # test: the libFuzzer targets (scripts/fuzz.py) and the sanitizer runtimes
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()

@@ -245,6 +245,25 @@ TEST_CASE("failure_reason writes what litmus-go cerrors.Error marshals to", "[li
     CHECK(json::parse(text)["reason"] == "say \"hi\"\n\t<b> & \x01 caf\xc3\xa9 \xef\xbf\xbd");
 }
 
+TEST_CASE("apply_error_output: an answer that is no ChaosResult object is an error, not a crash", "[litmus]") {
+    // Regression inputs found by tests/fuzz/fuzz_kube_json: a JSON number, and fields of other types.
+    for (const char* text : {"9", "[1,2]", "\"x\"", "null"}) {
+        INFO(text);
+        nlohmann::json result = nlohmann::json::parse(text);
+        try {
+            apply_error_output(result, ErrorCode::ChaosInjectError, "r");
+            FAIL("no error");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::ChaosResultCrudError);
+            CHECK_THAT(e.what(), Catch::Contains("not an object"));
+        }
+    }
+    nlohmann::json odd = nlohmann::json::parse(R"({"status":{"experimentStatus":{"errorOutput":{"reason":7,"errorCode":[]}}}})");
+    apply_error_output(odd, ErrorCode::ChaosInjectError, "r");
+    CHECK(odd["status"]["experimentStatus"]["errorOutput"]["reason"] == "r");
+    CHECK(odd["status"]["experimentStatus"]["errorOutput"]["errorCode"] == "CHAOS_INJECT_ERROR");
+}
+
 TEST_CASE("apply_error_output sets or appends errorOutput like litmus-go", "[litmus]") {
     SECTION("first failure") {
         json result = fixture("chaosresult-running.json");
