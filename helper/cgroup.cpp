@@ -540,6 +540,16 @@ void attach_to_cgroups(const TargetCgroups& cgroups, pid_t pid) {
     }
 }
 
+bool cgroup_frozen(const TargetCgroups& cgroups) {
+    if (auto it = cgroups.v1_controller_dirs.find("freezer"); it != cgroups.v1_controller_dirs.end())
+        if (auto state = read_text(it->second + "/freezer.state"); state && state->find("FROZEN") != std::string::npos)
+            return true;
+    if (!cgroups.v2_dir.empty())
+        if (auto events = read_text(cgroups.v2_dir + "/cgroup.events"))
+            return parse_keyed_stat(*events, "frozen").value_or(0) == 1;
+    return false;
+}
+
 std::optional<uint64_t> read_memory_usage(const TargetCgroups& cgroups) {
     if (auto it = cgroups.v1_controller_dirs.find("memory"); it != cgroups.v1_controller_dirs.end())
         if (auto v = read_value(it->second, "memory.usage_in_bytes")) return v;

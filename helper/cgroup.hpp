@@ -130,6 +130,10 @@ struct CgroupCounters {
     IoCounterSource io_source = IoCounterSource::None; // where io_read_bytes/io_write_bytes came from
 };
 CgroupCounters read_counters(const TargetCgroups& cgroups);
+// True when the target's cgroup is frozen or freezing (v1 freezer.state, v2 cgroup.events "frozen 1";
+// e.g. `ctr task pause`, `docker pause`): its processes, ours included, cannot run nor die until thawed.
+bool cgroup_frozen(const TargetCgroups& cgroups);
+
 // Only the memory usage now (v1 memory.usage_in_bytes, else v2 memory.current): what the run samples
 // every 250 ms for the peak, without reading every other counter file.
 std::optional<uint64_t> read_memory_usage(const TargetCgroups& cgroups);

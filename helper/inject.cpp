@@ -64,6 +64,7 @@ private:
         std::optional<IoAccounting> stress_io; // the whole stress tree's, read from the exited nsexec
         bool exited = false;
         bool output_done = false;
+        bool gave_up = false; // SIGKILLed and still there (on_kill_ignored)
         bool done() const { return exited && output_done; }
     };
 
@@ -191,6 +192,23 @@ private:
                       {{"target", t->plan.target.label}, {"pid", std::to_string(t->child.pid())}});
             t->child.signal_group(SIGKILL);
         }
+        // A SIGKILL is not the end everywhere: in a frozen cgroup it waits for the thaw. The run
+        // does not wait for that: after one more grace it gives up on what is left (collect()
+        // reports it) instead of hanging until someone thaws the target.
+        grace_.expires_after(options_.revert_grace);
+        grace_.async_wait([this](const boost::system::error_code& e) { on_kill_ignored(e); });
+    }
+
+    void on_kill_ignored(const boost::system::error_code& ec) {
+        if (ec) return;
+        for (auto& t : targets_) {
+            if (t->exited) continue;
+            log::error("[Abort]: stress processes did not die after SIGKILL; leaving them to the kernel",
+                       {{"target", t->plan.target.label}, {"pid", std::to_string(t->child.pid())},
+                        {"frozen", cgroup_frozen(t->plan.cgroups) ? "true" : "false"}});
+            t->gave_up = true;
+        }
+        io_.stop();
     }
 
     void schedule_sample() {
@@ -215,8 +233,11 @@ private:
         reverting_ = true;
         result_.end = why;
         revert_started_ = Clock::now();
-        for (auto& t : targets_)
-            if (!t->exited) t->child.signal_group(SIGTERM);
+        for (auto& t : targets_) {
+            if (t->exited) continue;
+            t->child.signal_group(SIGTERM);
+            t->child.signal_group(SIGCONT); // a stopped nsexec would keep SIGTERM pending
+        }
         grace_.expires_after(options_.revert_grace);
         grace_.async_wait([this](const boost::system::error_code& ec) { on_grace_over(ec); });
     }
@@ -235,10 +256,16 @@ private:
     // the proof of effect per target.
     RunResult collect() {
         for (auto& t : targets_) {
-            if (::kill(-t->child.pid(), 0) == 0 || errno != ESRCH) {
+            const pid_t pgid = t->child.pid();
+            if (t->gave_up) t->child.let_go();
+            if (::kill(-pgid, 0) == 0 || errno != ESRCH) {
                 result_.revert_confirmed = false;
+                result_.survivors.push_back(t->plan.target.label +
+                                            (cgroup_frozen(t->plan.cgroups)
+                                                 ? " (its cgroup is frozen: they die when the target is thawed)"
+                                                 : ""));
                 log::error("[Abort]: a stress process group is still present after the run",
-                           {{"target", t->plan.target.label}, {"pgid", std::to_string(t->child.pid())}});
+                           {{"target", t->plan.target.label}, {"pgid", std::to_string(pgid)}});
             }
         }
         for (auto& t : targets_) {

@@ -58,6 +58,7 @@ struct RunResult {
     RunEnd end = RunEnd::Completed;
     std::vector<TargetOutcome> targets;   // same order as the plans
     bool revert_confirmed = true;         // every process group we started is gone
+    std::vector<std::string> survivors;   // else which targets still have one, and why if known
     std::chrono::milliseconds all_started{0};  // run_stress() entry → last target released
     std::chrono::milliseconds revert_took{0};  // revert start → everything gone (0 when no revert)
     std::optional<Error> hook_error;           // why the run ended HookFailed
@@ -65,7 +66,8 @@ struct RunResult {
 
 struct RunOptions {
     std::chrono::seconds timeout{60};                  // TOTAL_CHAOS_DURATION + 30 s
-    std::chrono::milliseconds revert_grace{3000};      // SIGTERM → SIGKILL (nsexec escalates after 500 ms itself)
+    std::chrono::milliseconds revert_grace{3000};      // SIGTERM → SIGKILL (nsexec escalates after 500 ms itself),
+                                                       // and SIGKILL → giving up on what does not die
     std::chrono::milliseconds sample_every{250};       // memory usage sampling for the peak
     // Hooks run on this thread once every target is released. A hook that throws Error reverts the run
     // (RunEnd::HookFailed): nothing is left running because the caller could not record it.

@@ -89,6 +89,12 @@ std::vector<TargetContainer> pick_containers(const TargetSpec& spec, const json&
     const json& statuses = pod.contains("status") && pod["status"].contains("containerStatuses")
                                ? pod["status"]["containerStatuses"]
                                : empty;
+    // Not what an API server writes: say so, rather than "no status yet" (which points at the kubelet).
+    if (!statuses.is_array())
+        throw Error(ErrorCode::HelperError,
+                    where + ": unexpected pod object: status.containerStatuses is a JSON " + statuses.type_name() +
+                        ", not a list",
+                    "{podName: " + spec.pod + ", namespace: " + spec.ns + "}");
 
     std::vector<TargetContainer> out;
     for (const auto& name : wanted) {

@@ -109,7 +109,7 @@ private:
             return find_parts(config_.nsexec_path, config_.libnsenter_path);
         } catch (const Error&) {
             if (!config_.dry_run) throw;
-            return Parts{"nsexec", "libnsenter.so"}; // a plan can still be shown
+            return Parts{"nsexec", "libnsenter.so", "stress-ng"}; // a plan can still be shown
         }
     }
 

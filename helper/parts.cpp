@@ -3,10 +3,13 @@
 #include "error.hpp"
 #include "files.hpp"
 #include "process.hpp"
+#include "text.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 
 namespace stress {
 namespace {
@@ -51,6 +54,23 @@ Parts find_parts(const std::string& nsexec_override, const std::string& libnsent
         throw Error(ErrorCode::HelperError,
                     "libnsenter.so not found: looked next to the helper (" + here +
                         "/libnsenter.so) and at /usr/local/lib/libnsenter.so; set --libnsenter or LIBNSENTER_PATH");
+    }
+    parts.stress_ng = find_program("stress-ng");
+    if (parts.stress_ng.empty()) {
+        const char* path = std::getenv("PATH");
+        std::string why = std::string("no executable stress-ng in PATH (") + (path ? path : "unset") + ")";
+        for (std::string_view dir : split(path ? path : "", ':')) {
+            const std::string candidate = std::string(dir) + "/stress-ng";
+            struct stat st {};
+            if (!dir.empty() && ::stat(candidate.c_str(), &st) == 0) {
+                why = candidate + " is not an executable file (" +
+                      (S_ISREG(st.st_mode) ? errno_text(::access(candidate.c_str(), X_OK) == 0 ? 0 : errno)
+                                           : std::string("not a regular file")) +
+                      ")";
+                break;
+            }
+        }
+        throw Error(ErrorCode::HelperError, "stress-ng not found: " + why);
     }
     return parts;
 }

@@ -15,10 +15,12 @@ namespace stress {
 struct Parts {
     std::string nsexec;
     std::string libnsenter;
+    std::string stress_ng; // the stress command's program, from PATH (the image's /usr/bin/stress-ng)
 };
 
 // Explicit paths win (flag or env); else next to this executable; else `nsexec` in PATH and
-// /usr/local/lib/libnsenter.so. Throws Error(HelperError) naming every place looked at.
+// /usr/local/lib/libnsenter.so; stress-ng from PATH. Throws Error(HelperError) naming every place
+// looked at: a missing part is an error before anything starts, not a failed stress after it.
 Parts find_parts(const std::string& nsexec_override, const std::string& libnsenter_override);
 
 // Which mount namespace the stress command runs in: the helper's own (the program and the files it

@@ -2,13 +2,17 @@
 
 #include "cgroup.hpp"
 #include "error.hpp"
+#include "fd.hpp"
 #include "files.hpp"
 #include "litmus.hpp"
 #include "log.hpp"
 #include "runtime.hpp"
 #include "text.hpp"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,21 +22,35 @@ namespace stress {
 namespace {
 
 // io stress writes where VOLUME_MOUNT_PATH points inside the target (else stress-ng's cwd, which
-// is the target's root after the mount-namespace switch): check it before anything starts.
+// is the target's root after the mount-namespace switch): check it before anything starts. The
+// path is resolved as the target resolves it — inside its root, symlinks included (openat2 with
+// RESOLVE_IN_ROOT on /proc/PID/root): a plain stat of /proc/PID/root/<path> would follow an
+// absolute symlink in the target out to the helper's own filesystem.
 void check_io_path(const Config& config, const Target& target) {
-    std::string inside = config.volume_mount_path.empty() ? "/" : config.volume_mount_path;
-    // /proc/PID/root resolves paths in the target's mount namespace, as the target sees them.
-    std::string path = "/proc/" + std::to_string(target.pid) + "/root" + inside;
-    struct stat st {};
-    std::string what = config.volume_mount_path.empty() ? "the target's root directory (VOLUME_MOUNT_PATH is unset)"
-                                                        : "VOLUME_MOUNT_PATH=\"" + config.volume_mount_path + "\"";
-    if (::stat(path.c_str(), &st) != 0)
+    const std::string inside = config.volume_mount_path.empty() ? "/" : config.volume_mount_path;
+    const std::string root_path = "/proc/" + std::to_string(target.pid) + "/root";
+    const std::string what = config.volume_mount_path.empty()
+                                 ? "the target's root directory (VOLUME_MOUNT_PATH is unset)"
+                                 : "VOLUME_MOUNT_PATH=" + quote_value(config.volume_mount_path);
+    UniqueFd root{::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+    if (!root)
+        throw Error(ErrorCode::ChaosInjectError, "open " + root_path + ": " + errno_text(errno), target.label);
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    UniqueFd dir{static_cast<int>(::syscall(SYS_openat2, root.get(), inside.c_str(), &how, sizeof how))};
+    if (!dir) {
+        const int err = errno;
+        if (err == ENOTDIR)
+            throw Error(ErrorCode::ChaosInjectError, what + ": not a directory inside " + target.label, target.label);
         throw Error(ErrorCode::ChaosInjectError,
-                    what + ": not found inside " + target.label + " (stat " + path + ": " + errno_text(errno) + ")",
+                    what + ": not found inside " + target.label + " (openat2 " + inside + " in " + root_path + ": " +
+                        errno_text(err) + ")",
                     target.label);
-    if (!S_ISDIR(st.st_mode))
-        throw Error(ErrorCode::ChaosInjectError, what + ": not a directory inside " + target.label, target.label);
-    if (::access(path.c_str(), W_OK) != 0)
+    }
+    // access() through the fd's /proc link checks the directory found, on its own mount (EROFS).
+    const std::string found = "/proc/self/fd/" + std::to_string(dir.get());
+    if (::access(found.c_str(), W_OK) != 0)
         throw Error(ErrorCode::ChaosInjectError,
                     what + ": not writable inside " + target.label + " (" + errno_text(errno) + ")", target.label);
 }
@@ -151,7 +169,8 @@ std::vector<Target> find_targets(const Config& config, Litmus* litmus) {
 std::vector<StressPlan> make_plans(const Config& config, const std::vector<Target>& targets,
                                    const StressCommand& command, const Parts& parts) {
     const bool io = config.stress_type == StressType::Io;
-    const std::vector<std::string> stress_argv = with_writable_temp_path(config, command.argv);
+    std::vector<std::string> stress_argv = with_writable_temp_path(config, command.argv);
+    stress_argv.front() = parts.stress_ng; // the program found before anything starts (parts.hpp)
     std::vector<StressPlan> plans;
     for (const auto& t : targets) {
         if (io) check_io_path(config, t);

@@ -18,6 +18,7 @@
 
 #include "fd.hpp"
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -87,6 +88,12 @@ public:
 
     // Sends sig to the child's process group (the child and everything it started that stayed in it).
     void signal_group(int sig) const noexcept;
+    // SIGKILL to the group, and the child is no longer ours to reap: for a child the kernel cannot
+    // stop now (in a frozen cgroup a SIGKILL waits for the thaw). Whoever inherits it reaps it.
+    void let_go() noexcept {
+        signal_group(SIGKILL);
+        pid_ = -1;
+    }
 
     // Blocks until the child has exited and is reaped.
     void reap();

@@ -48,7 +48,13 @@ RunOutcome judge_run(const std::vector<StressPlan>& plans, const RunResult& resu
         outcome.error = std::move(e);
         return outcome;
     };
-    if (!result.revert_confirmed) return fail(Error(ErrorCode::ChaosRevertError, "a stress process group survived the revert"));
+    if (!result.revert_confirmed) {
+        std::string which;
+        for (const auto& s : result.survivors) which += (which.empty() ? "" : "; ") + s;
+        const std::string first = result.survivors.empty() ? "" : result.survivors.front().substr(0, result.survivors.front().find(" ("));
+        return fail(Error(ErrorCode::ChaosRevertError,
+                          "stress processes survived the revert" + (which.empty() ? "" : " in " + which), first));
+    }
     if (result.hook_error) return fail(*result.hook_error);
     if (result.end == RunEnd::Aborted) {
         outcome.verdict = RunOutcome::Verdict::Aborted;

@@ -128,10 +128,31 @@ struct OpenNs {
     int fd;
 };
 
+// /proc/self/oom_score_adj: read as text ("" when unreadable), written best effort (it needs
+// CAP_SYS_RESOURCE to go down; a helper pod has it, a test may not).
+std::string read_oom_score_adj() {
+    char buf[16] = {};
+    int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+void write_oom_score_adj(const std::string& value) {
+    if (value.empty()) return;
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t ignored = write(fd, value.data(), value.size());
+    (void)ignored;
+    close(fd);
+}
+
 // The command: own process group, default signal state, then exec. Never returns.
 [[noreturn]] void exec_command(const nsexec::Args& args, const std::string& library, int mnt_fd,
-                               const std::string& mnt_path, const sigset_t& original_mask) {
+                               const std::string& mnt_path, const sigset_t& original_mask,
+                               const std::string& oom_score_adj) {
     setpgid(0, 0);
+    write_oom_score_adj(oom_score_adj); // the command is as killable as we were; only the reaper is not
     // If the reaper is killed outright, the command must not outlive it unnoticed.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) signal(sig, SIG_DFL);
@@ -176,10 +197,15 @@ struct OpenNs {
     die_with_parent(parent_as_seen);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
         die(kExitNsexecFailed, "prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+    // The reaper sits in the target's cgroup, where memory stress drives the OOM killer: were it
+    // chosen, its orphans would go to the target's init, which may never reap them (zombies). It is
+    // tiny; keep it out of the OOM killer's reach.
+    const std::string oom_score_adj = read_oom_score_adj();
+    write_oom_score_adj("-1000");
 
     pid_t command = fork();
     if (command < 0) die(kExitNsexecFailed, "fork: %s", strerror(errno));
-    if (command == 0) exec_command(args, library, mnt_fd, mnt_path, original_mask);
+    if (command == 0) exec_command(args, library, mnt_fd, mnt_path, original_mask, oom_score_adj);
     setpgid(command, command); // also done by the child; whichever runs first wins the race
     if (mnt_fd >= 0) close(mnt_fd);
 
@@ -187,9 +213,12 @@ struct OpenNs {
     int stop_signal = 0;     // the signal the command's group is being stopped with; 0 = running
     long kill_deadline = -1; // when SIGKILL goes to the command's group
     long next_resend = -1;   // when the stop signal is sent again
+    // SIGCONT follows every stop signal: a stopped process (SIGSTOP, a debugger) would keep the
+    // signal pending and never act on it.
     auto start_stopping = [&](int sig) {
         stop_signal = sig;
         kill(-command, sig);
+        kill(-command, SIGCONT);
         kill_deadline = now_ms() + kKillGraceMs;
         next_resend = now_ms() + kResendMs;
     };
@@ -217,6 +246,7 @@ struct OpenNs {
         } else if (sig == 0) {
             // A worker forked after the first signal (stress-ng still starting up) never saw it.
             kill(-command, stop_signal);
+            kill(-command, SIGCONT);
             next_resend = now_ms() + kResendMs;
         } else if (sig != SIGCHLD && stop_signal == 0) {
             start_stopping(sig);
@@ -225,6 +255,13 @@ struct OpenNs {
 }
 
 } // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+// Sanitizer builds (STRESS_SANITIZE): no LeakSanitizer check at exit. After setns(CLONE_NEWPID) every
+// child is born into the target's PID namespace, LSan's tracer thread included, and from there it
+// cannot attach to nsexec: the exit would hang. ASan and UBSan still apply.
+extern "C" const char* __lsan_default_options() { return "detect_leaks=0"; }
+#endif
 
 int main(int argc, char** argv) {
     nsexec::Args args;

@@ -340,6 +340,19 @@ TEST_CASE("engine events: created with count 1, then bumped", "[litmus]") {
     CHECK(now[10] == 'T');
 }
 
+TEST_CASE("target_containers: containerStatuses that is not a list is an unexpected pod, not 'no status yet'",
+          "[litmus]") {
+    json pod = fixture("k8s-pod-running-containerd.json");
+    pod["status"]["containerStatuses"] = "running";
+    TargetSpec s;
+    s.pod = pod["metadata"]["name"];
+    s.ns = pod["metadata"]["namespace"];
+    s.all_containers = true;
+    const Error e = error_of([&] { target_containers(s, pod); });
+    CHECK(e.code() == ErrorCode::HelperError);
+    CHECK_THAT(e.what(), Catch::Contains("unexpected pod object: status.containerStatuses is a JSON string"));
+}
+
 TEST_CASE("target_containers picks containers from the pod object", "[litmus]") {
     const json pod = fixture("k8s-pod-running-containerd.json");
 
