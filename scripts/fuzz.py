@@ -29,6 +29,7 @@ SEEDS = {
     "fuzz_kube_json": ["k8s-pod-*.json", "chaosresult-*.json", "k8s-status-*.json"],
     "fuzz_runtime_json": ["docker-inspect*.json", "crio-inspect*.json", "crictl-inspect*.json"],
     "fuzz_grpc": [],
+    "fuzz_http2": [],
     "fuzz_text": [],
 }
 LITERAL_SEEDS = {
@@ -43,6 +44,9 @@ LITERAL_SEEDS = {
                    b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n",
                    b"HTTP/1.0 500 x\r\n\r\n{\"kind\":\"Status\",\"reason\":\"InternalError\",\"message\":\"m\"}"],
     "fuzz_grpc": [b"\x00\x00\x00\x00\x06\x0a\x04\x10\x2a\x18\x02", b"14", b"a%20b%zz%"],
+    # an empty SETTINGS frame, the ACK of the client's, then GOAWAY
+    "fuzz_http2": [b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"
+                   b"\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"],
     "fuzz_text": [b"caf\xc3\xa9 \"q\"\\ \x01\x7f\xff <&> \xe2\x80\xa8", b"web-0.shop"],
 }
 
