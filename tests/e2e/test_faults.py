@@ -1131,6 +1131,40 @@ class FaultMatrix(unittest.TestCase):
             self.assertEqual(self.annotations(), [("pod/web-34", "injected")])
         self.check_clean(run)
 
+    def test_34b_sigkill_of_the_helper_during_the_runtime_lookup(self):
+        """SIGKILL while the helper waits for a runtime that never answers: nothing was started,
+        nothing annotated, nothing left (its only connection dies with it)."""
+        t = self.target()
+        sock, accepted = self._silent_server()
+        self.put_pod("web-34b", ("app", t))
+        run = self.launch([t], self.litmus_env(f"web-34b:{NS}:app", SOCKET_PATH=sock), litmus=True)
+        self.wait_for("the helper's connection to the silent socket", lambda: accepted or run.proc.poll() is not None)
+        sent = time.monotonic()
+        run.proc.kill()
+        self.finish(run, 1, since=sent)
+        self.record("SIGKILL of the helper during the runtime lookup", run, "SIGKILL")
+        self.check_exit(run, -signal.SIGKILL, 1, "SIGKILL")
+        with self.subTest("nothing started"):
+            self.assertEqual(self.annotations(), [])
+        self.check_clean(run)
+
+    def test_34c_sigkill_of_the_helper_during_the_revert(self):
+        """stress-ng SIGSTOPped so that the revert takes its time, SIGTERM to the helper, then SIGKILL
+        of the helper in the middle of the revert: nsexec gets its PDEATHSIG and stops the tree itself
+        (SIGCONT with the stop signal, SIGKILL after 500 ms). Nothing left within a bound."""
+        t = self.target()
+        run = self.launch([t], self.standalone_env(TOTAL_CHAOS_DURATION=6))
+        self.wait_stress(run)
+        self._stop_pids(run.stress_pids())
+        run.proc.send_signal(signal.SIGTERM)
+        self.wait_for("the revert to start", lambda: "[Abort]" in self.read_err(run) or run.proc.poll() is not None)
+        sent = time.monotonic()
+        run.proc.kill()
+        self.finish(run, 1, since=sent)
+        self.record("SIGKILL of the helper during the revert", run, "SIGKILL")
+        self.check_exit(run, (-signal.SIGKILL, 1), 1, "SIGKILL")
+        self.check_clean(run)
+
     def test_35_sigkill_of_nsexecs_reaper(self):
         """SIGKILL of nsexec's reaper (its first process inside the target's PID namespace, the
         stress tree's subreaper): stress-ng gets its PDEATHSIG; nsexec reports the reaper's death
