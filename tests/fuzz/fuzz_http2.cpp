@@ -17,11 +17,19 @@
 
 namespace {
 
+char g_dir[] = "/tmp/fuzz-http2-XXXXXX";
+
+// The socket and its directory go when the fuzzer exits (libFuzzer ends with exit()).
+void remove_socket_dir() {
+    ::unlink((std::string(g_dir) + "/s.sock").c_str());
+    ::rmdir(g_dir);
+}
+
 std::string socket_path() {
     static const std::string path = [] {
-        char dir[] = "/tmp/fuzz-http2-XXXXXX";
-        if (!::mkdtemp(dir)) std::abort();
-        return std::string(dir) + "/s.sock";
+        if (!::mkdtemp(g_dir)) std::abort();
+        std::atexit(remove_socket_dir);
+        return std::string(g_dir) + "/s.sock";
     }();
     return path;
 }
